@@ -1,0 +1,338 @@
+/* dock.h: what the modules under src/ share.  Each module's section lists what it offers to the
+ * others; everything else in a module is static.  Modules are included into dock.c in the order of
+ * the sections below, so a module may only use what stands above it. */
+#ifndef DOCK_H
+#define DOCK_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#define DOCK_VERSION "0.1.0"
+
+/* ---------------------------------------------------------------- util: errors, buffers, files */
+
+/* Error record filled by library-like modules; they return -1 and never print.  Wrapping adds
+ * context in front: "layer 3/5: inflate: invalid distance". */
+enum err_code {
+	ERR_NONE = 0,
+	ERR_SYS,      /* a system call failed; sys holds errno */
+	ERR_FORMAT,   /* malformed input (gzip, tar, json, http, reference) */
+	ERR_LIMIT,    /* input over a size cap */
+	ERR_UNSAFE,   /* input tried to leave its root or otherwise attack the host */
+	ERR_DIGEST,   /* content does not match its digest */
+	ERR_TLS,      /* TLS handshake or certificate failure */
+	ERR_NET,      /* name resolution, connect, timeout */
+	ERR_HTTP,     /* unexpected HTTP status; status holds it */
+	ERR_AUTH,     /* 401/403 or no usable credentials */
+	ERR_NOTFOUND, /* unknown image, tag, manifest, blob, container */
+	ERR_USAGE,    /* bad arguments */
+};
+
+struct err {
+	int code;
+	int sys;      /* errno for ERR_SYS */
+	int status;   /* HTTP status for ERR_HTTP/ERR_AUTH/ERR_NOTFOUND from a registry */
+	char msg[512];
+};
+
+int err_set(struct err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int err_sys(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int err_ctx(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Command-line tier: print "dock: ..." and exit. */
+extern int die_status; /* exit status used by die(): 1, or 125 for run/create/start/exec */
+void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void die_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void die_err(const struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Growable byte buffer; p is always NUL-terminated.  Owner frees with buf_free. */
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+void buf_add(struct buf *b, const void *data, size_t n);
+void buf_adds(struct buf *b, const char *s);
+void buf_addc(struct buf *b, char c);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_reset(struct buf *b);
+void buf_free(struct buf *b);
+
+/* Whole-file helpers for small records (never for blobs). */
+int file_read(int dirfd, const char *path, size_t max, struct buf *out, struct err *e);
+/* Write to "path.tmp-PID", fsync, rename over path; fsync the directory. */
+int file_write_atomic(int dirfd, const char *path, const void *data, size_t n, struct err *e);
+int mkdir_p(int dirfd, const char *path, mode_t mode, struct err *e);
+/* Remove a tree below dirfd without following symlinks. */
+int rm_rf(int dirfd, const char *path, struct err *e);
+
+void hex_encode(const uint8_t *in, size_t n, char *out); /* out gets 2n+1 bytes */
+int hex_decode(const char *in, uint8_t *out, size_t n);   /* exactly 2n lowercase hex chars */
+int64_t now_ns(void);
+
+/* ---------------------------------------------------------------- sha256: SHA-NI or portable */
+
+struct sha256 {
+	uint32_t h[8];
+	uint64_t count;     /* bytes hashed */
+	uint8_t blk[64];
+	size_t nblk;
+};
+void sha256_init(struct sha256 *s);
+void sha256_update(struct sha256 *s, const void *data, size_t n);
+void sha256_final(struct sha256 *s, uint8_t out[32]);
+/* "sha256:" + 64 hex: out needs 72 bytes. */
+void sha256_digest_str(struct sha256 *s, char out[72]);
+const char *sha256_impl(void); /* "sha-ni" or "portable" */
+
+/* ---------------------------------------------------------------- json: parser and writer */
+
+enum json_type { JSON_NULL, JSON_FALSE, JSON_TRUE, JSON_NUMBER, JSON_STRING, JSON_ARRAY, JSON_OBJECT };
+
+struct json; /* a parsed document; values point into it */
+struct jv;   /* a value inside a document */
+
+/* Parse n bytes.  Returns a document the caller frees with json_free, or NULL with e set.
+ * Depth is capped (64) so hostile input cannot exhaust the stack. */
+struct json *json_parse(const char *s, size_t n, struct err *e);
+void json_free(struct json *d);
+const struct jv *json_root(const struct json *d);
+int json_type(const struct jv *v);                     /* -1 for NULL v */
+const struct jv *json_get(const struct jv *obj, const char *key); /* NULL when absent or not an object */
+size_t json_len(const struct jv *v);                   /* array or object members; 0 otherwise */
+const struct jv *json_at(const struct jv *v, size_t i); /* array element or object member value */
+const char *json_key(const struct jv *obj, size_t i);  /* object member name */
+const char *json_str(const struct jv *v);              /* NUL-terminated, NULL if not a string */
+size_t json_strlen(const struct jv *v);                /* strings may hold NUL */
+int json_int(const struct jv *v, int64_t *out);        /* 0 ok, -1 if not an integer number */
+const char *json_getstr(const struct jv *obj, const char *key); /* json_str(json_get()) */
+
+/* Writer: appends to a buf.  Commas are inserted by the writer; indent > 0 pretty-prints. */
+struct jw {
+	struct buf *b;
+	int indent;
+	int depth;
+	int need_comma;
+	int after_key;
+};
+void jw_init(struct jw *w, struct buf *b, int indent);
+void jw_obj(struct jw *w);
+void jw_obj_end(struct jw *w);
+void jw_arr(struct jw *w);
+void jw_arr_end(struct jw *w);
+void jw_key(struct jw *w, const char *k);
+void jw_str(struct jw *w, const char *s);
+void jw_strn(struct jw *w, const char *s, size_t n);
+void jw_int(struct jw *w, int64_t v);
+void jw_bool(struct jw *w, int v);
+void jw_null(struct jw *w);
+void jw_value(struct jw *w, const struct jv *v); /* copy a parsed value */
+
+/* ---------------------------------------------------------------- ref: image references */
+
+struct ref {
+	char domain[256]; /* "docker.io", "127.0.0.1:5443", "localhost" */
+	char path[256];   /* "library/alpine" */
+	char tag[129];    /* "latest" when neither tag nor digest was given; "" when only a digest */
+	char digest[72];  /* "sha256:<64 hex>" or "" */
+};
+/* Parse as Docker does (docker.io/library/ defaults, :latest). */
+int ref_parse(struct ref *r, const char *s, struct err *e);
+/* Full name without tag: "docker.io/library/alpine". */
+void ref_name(const struct ref *r, char *out, size_t n);
+/* Familiar name as `docker images` shows it: "alpine", "user/repo", "host:5000/a/b". */
+void ref_familiar(const struct ref *r, char *out, size_t n);
+/* Registry host to dial: "registry-1.docker.io" for docker.io. */
+const char *ref_api_host(const struct ref *r);
+int digest_valid(const char *d); /* "sha256:" + 64 lowercase hex */
+
+/* ---------------------------------------------------------------- gz: streaming inflate */
+
+struct gz; /* gzip member decoder, 32 KiB window */
+typedef int (*gz_out_fn)(void *ctx, const uint8_t *data, size_t n, struct err *e);
+struct gz *gz_new(void);
+void gz_free(struct gz *z);
+void gz_reset(struct gz *z);
+/* Feed n compressed bytes; decompressed bytes go to out() as they are produced.  *used gets how
+ * many input bytes were consumed.  Returns 0 when more input is wanted, 1 when the gzip stream has
+ * ended with its CRC-32 and length verified (further members are handled; trailing zero padding is
+ * accepted), -1 on error (sticky). */
+int gz_push(struct gz *z, const uint8_t *in, size_t n, size_t *used, gz_out_fn out, void *ctx,
+	    struct err *e);
+/* Raw deflate, no gzip framing (for tests and zlib-wrapped data). */
+int gz_push_raw(struct gz *z, const uint8_t *in, size_t n, size_t *used, gz_out_fn out, void *ctx,
+		struct err *e);
+uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n);
+
+/* ---------------------------------------------------------------- tar: streaming parser */
+
+enum tar_type { TAR_FILE, TAR_DIR, TAR_SYMLINK, TAR_HARDLINK, TAR_CHAR, TAR_BLOCK, TAR_FIFO };
+
+struct tar_xattr {
+	const char *name;
+	const uint8_t *value;
+	size_t len;
+};
+
+struct tar_entry {
+	int type;
+	const char *path;     /* as in the archive, not yet cleaned */
+	const char *link;     /* symlink target or hardlink name */
+	uint64_t size;        /* data bytes that follow (TAR_FILE) */
+	uint32_t mode;        /* permission bits incl. setuid/setgid/sticky */
+	uint32_t uid, gid;
+	int64_t mtime;        /* seconds */
+	uint32_t mtime_nsec;
+	uint32_t devmajor, devminor;
+	const struct tar_xattr *xattrs;
+	size_t nxattrs;
+};
+
+struct tar_cb {
+	int (*entry)(void *ctx, const struct tar_entry *t, struct err *e);
+	int (*data)(void *ctx, const uint8_t *p, size_t n, struct err *e);
+	int (*entry_end)(void *ctx, struct err *e);
+};
+
+struct tar;
+struct tar *tar_new(const struct tar_cb *cb, void *ctx);
+void tar_free(struct tar *t);
+/* Returns 0 (more wanted), 1 (end-of-archive blocks seen), -1 (error, sticky). */
+int tar_push(struct tar *t, const uint8_t *p, size_t n, struct err *e);
+/* Call at end of input: an archive cut inside an entry is an error. */
+int tar_finish(struct tar *t, struct err *e);
+
+/* ---------------------------------------------------------------- layer: safe extraction */
+
+/* Applies tar events to a directory in overlayfs's own format: whiteouts become 0:0 character
+ * devices, opaque directories get the overlay.opaque xattr ("trusted." as root, "user." otherwise).
+ * Nothing outside rootfd is ever created, changed or followed. */
+struct layer_opts {
+	int rootless;           /* no chown/mknod; user.overlay.* xattrs */
+	uint64_t max_bytes;     /* cap on uncompressed size (0: none) */
+	void (*warn)(const char *msg);
+};
+struct layer_apply;
+struct layer_apply *layer_apply_new(int rootfd, const struct layer_opts *o);
+void layer_apply_free(struct layer_apply *a);
+extern const struct tar_cb layer_tar_cb; /* ctx is a struct layer_apply */
+/* Finish: fix directory mtimes and anything deferred.  */
+int layer_apply_finish(struct layer_apply *a, struct err *e);
+/* Merge an overlay-format layer directory onto dstfd (dock unpack): whiteouts delete, opaque
+ * directories clear what lower layers put there.  Never follows symlinks in either tree. */
+int layer_merge(int srcfd, int dstfd, const struct layer_opts *o, struct err *e);
+/* Sync a whole tree once (syncfs on its filesystem). */
+int layer_sync(int fd, struct err *e);
+
+/* ---------------------------------------------------------------- net, tls, http */
+
+struct url {
+	char scheme[8];   /* "https" or "http" */
+	char host[256];   /* without brackets for IPv6 */
+	int port;
+	char path[4096];  /* path and query, starting with '/' */
+};
+int url_parse(struct url *u, const char *s, struct err *e);
+/* Resolve a (possibly relative) Location against base. */
+int url_resolve(struct url *out, const struct url *base, const char *loc, struct err *e);
+
+struct net_opts {
+	const char *dns;          /* --dns server, or NULL */
+	int connect_timeout_ms;
+	int io_timeout_ms;
+};
+/* Connect to host:port trying every address in turn; returns an fd with TCP_NODELAY. */
+int net_connect(const char *host, int port, const struct net_opts *o, struct err *e);
+
+struct tls_trust; /* trust anchors: built-in roots plus extra CA files */
+struct tls_trust *tls_trust_new(void);
+void tls_trust_free(struct tls_trust *t);
+int tls_trust_add_pem_file(struct tls_trust *t, const char *path, struct err *e);
+/* Every *.crt in dir (e.g. /etc/docker/certs.d/HOST:PORT). Missing dir is not an error. */
+int tls_trust_add_dir(struct tls_trust *t, const char *dir, struct err *e);
+size_t tls_trust_count(const struct tls_trust *t);
+
+struct tls_conn;
+/* Handshake over fd with host name (DNS name or IP literal) verification; insecure skips
+ * verification entirely (only when the user asked). Takes ownership of fd. */
+struct tls_conn *tls_open(int fd, const char *host, const struct tls_trust *t, int insecure,
+			  int io_timeout_ms, struct err *e);
+ssize_t tls_read(struct tls_conn *c, void *buf, size_t n, struct err *e);
+int tls_write_all(struct tls_conn *c, const void *buf, size_t n, struct err *e);
+void tls_close(struct tls_conn *c);
+
+/* HTTP/1.1 client with keep-alive, chunked bodies, redirects, retries and CONNECT proxies. */
+struct http_opts {
+	struct net_opts net;
+	const struct tls_trust *trust;
+	const char *const *insecure_hosts; /* NULL-terminated "host:port" or "host" list */
+	int max_redirects;                 /* 10 */
+	int retries;                       /* on connect errors, 5xx and 429 */
+	void (*warn)(const char *msg);
+};
+struct http;                            /* a client: connection cache + options */
+struct http *http_new(const struct http_opts *o);
+void http_free(struct http *h);
+
+struct http_resp {
+	int status;
+	char url[4096];      /* final URL after redirects */
+	int64_t length;      /* Content-Length, or -1 */
+	struct buf headers;  /* raw header block, "Name: value\r\n" lines */
+};
+/* Send a request (extra_headers: NULL-terminated "Name: value" strings, applied to the first host
+ * only when they include Authorization: never carried to another host on redirect).  Reads the
+ * status line and headers; the body is then read with http_read until it returns 0. */
+int http_get(struct http *h, const char *method, const char *url, const char *const *extra_headers,
+	     const void *body, size_t body_len, struct http_resp *r, struct err *e);
+ssize_t http_read(struct http *h, void *buf, size_t n, struct err *e);
+/* Read and drop the rest of the body so the connection can be reused. */
+int http_discard(struct http *h, struct err *e);
+/* Value of a header (case-insensitive name) in r->headers, copied to out; -1 if absent. */
+int http_header(const struct http_resp *r, const char *name, char *out, size_t n);
+void http_resp_free(struct http_resp *r);
+
+/* Chunked transfer decoding as a pure decoder (for tests and fuzzing): consumes n bytes of wire
+ * data, appends body bytes to out (at most *outn), returns bytes consumed or -1; *done set at the
+ * final chunk and trailers. */
+struct chunked {
+	int state;
+	uint64_t left;
+	int done;
+	unsigned line_len;
+};
+void chunked_init(struct chunked *c);
+ssize_t chunked_push(struct chunked *c, const uint8_t *in, size_t n, uint8_t *out, size_t *outn,
+		     struct err *e);
+
+/* ---------------------------------------------------------------- auth: challenges, credentials */
+
+struct auth_challenge {
+	char scheme[16];  /* "Bearer" or "Basic" */
+	char realm[1024];
+	char service[256];
+	char scope[512];
+};
+int auth_parse_challenge(const char *hdr, struct auth_challenge *c, struct err *e);
+size_t base64_encode(const uint8_t *in, size_t n, char *out); /* out: 4*((n+2)/3)+1 */
+ssize_t base64_decode(const char *in, size_t n, uint8_t *out, size_t max);
+
+#endif

@@ -1,0 +1,1 @@
+/* http.c: (being written) */

@@ -1,0 +1,1 @@
+/* inflate.c: (being written) */
