@@ -13,6 +13,13 @@
 #include "src/tls.c"
 #include "src/http.c"
 #include "src/auth.c"
+#include "src/store.c"
+#include "src/registry.c"
+#include "src/format.c"
+#include "src/cli.c"
+#include "src/login.c"
+#include "src/pull.c"
+#include "src/images.c"
 
 /* ---------------------------------------------------------------- global options */
 
@@ -26,6 +33,14 @@ static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const struct cmd commands[] = {
+	{"pull", cmd_pull, "Download an image from a registry"},
+	{"images", cmd_images, "List images"},
+	{"rmi", cmd_rmi, "Remove images"},
+	{"image", cmd_image, "Manage images (inspect, ls, pull, rm)"},
+	{"inspect", cmd_image_inspect, "Show low-level information on images"},
+	{"unpack", cmd_unpack, "Write an image's root filesystem into a directory"},
+	{"login", cmd_login, "Log in to a registry"},
+	{"logout", cmd_logout, "Log out from a registry"},
 	{"version", cmd_version, "Show the dock and BearSSL versions"},
 	{"help", cmd_help, "Show this help"},
 	{NULL, NULL, NULL},
@@ -73,17 +88,72 @@ cmd_help(int argc, char **argv)
 	return 0;
 }
 
+/* "--opt VALUE" or "--opt=VALUE": the value, advancing *i; NULL if argv[*i] is not opt. */
+static const char *
+opt_value(int argc, char **argv, int *i, const char *opt)
+{
+	size_t n = strlen(opt);
+	if (strncmp(argv[*i], opt, n))
+		return NULL;
+	if (argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (argv[*i][n])
+		return NULL;
+	if (*i + 1 >= argc)
+		die("option %s needs a value", opt);
+	return argv[++*i];
+}
+
+static void
+add_insecure(const char *list)
+{
+	char *copy = xstrdup(list), *save = NULL, *tok;
+	size_t n = 0;
+	while (opt_insecure[n])
+		n++;
+	for (tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		if (n + 1 >= sizeof opt_insecure / sizeof *opt_insecure)
+			die("too many insecure registries");
+		opt_insecure[n++] = tok;
+	}
+}
+
+static void
+env_options(void)
+{
+	const char *v;
+	opt_root = getenv("DOCK_ROOT");
+	opt_ca_file = getenv("DOCK_CA_FILE");
+	opt_certs_dir = getenv("DOCK_CERTS_DIR");
+	opt_dns = getenv("DOCK_DNS");
+	if ((v = getenv("DOCK_INSECURE_REGISTRY")) && *v)
+		add_insecure(v);
+}
+
 int
 main(int argc, char **argv)
 {
 	const struct cmd *c;
+	const char *v;
 	int i = 1;
+	env_options();
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			return cmd_help(0, NULL);
 		if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-v"))
 			return cmd_version(0, NULL);
-		die("unknown option: %s (see 'dock --help')", argv[i]);
+		if ((v = opt_value(argc, argv, &i, "--root")))
+			opt_root = v;
+		else if ((v = opt_value(argc, argv, &i, "--ca-file")))
+			opt_ca_file = v;
+		else if ((v = opt_value(argc, argv, &i, "--certs-dir")))
+			opt_certs_dir = v;
+		else if ((v = opt_value(argc, argv, &i, "--dns")))
+			opt_dns = v;
+		else if ((v = opt_value(argc, argv, &i, "--insecure-registry")))
+			add_insecure(v);
+		else
+			die("unknown option: %s (see 'dock --help')", argv[i]);
 	}
 	if (i >= argc) {
 		usage(stderr);

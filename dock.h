@@ -6,6 +6,16 @@
 
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+/* Commands: int cmd_NAME(int argc, char **argv), argv[0] being the command's name. */
+int cmd_pull(int argc, char **argv);
+int cmd_images(int argc, char **argv);
+int cmd_rmi(int argc, char **argv);
+int cmd_image(int argc, char **argv);
+int cmd_image_inspect(int argc, char **argv);
+int cmd_unpack(int argc, char **argv);
+int cmd_login(int argc, char **argv);
+int cmd_logout(int argc, char **argv);
+
 #endif
 #include <stddef.h>
 #include <stdint.h>
@@ -18,8 +28,16 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <strings.h>
 
 #define DOCK_VERSION "0.1.0"
+
+/* Global options (dock.c parses them; each has an environment variable). */
+extern const char *opt_root;      /* --root, DOCK_ROOT */
+extern const char *opt_ca_file;   /* --ca-file, DOCK_CA_FILE */
+extern const char *opt_certs_dir; /* --certs-dir, DOCK_CERTS_DIR */
+extern const char *opt_dns;       /* --dns, DOCK_DNS */
+extern const char *opt_insecure[64]; /* --insecure-registry, DOCK_INSECURE_REGISTRY; NULL-ended */
 
 /* ---------------------------------------------------------------- util: errors, buffers, files */
 
@@ -80,6 +98,8 @@ void buf_free(struct buf *b);
 int file_read(int dirfd, const char *path, size_t max, struct buf *out, struct err *e);
 /* Write to "path.tmp-PID", fsync, rename over path; fsync the directory. */
 int file_write_atomic(int dirfd, const char *path, const void *data, size_t n, struct err *e);
+int file_write_atomic_mode(int dirfd, const char *path, const void *data, size_t n, mode_t mode,
+			   struct err *e);
 int mkdir_p(int dirfd, const char *path, mode_t mode, struct err *e);
 /* Remove a tree below dirfd without following symlinks. */
 int rm_rf(int dirfd, const char *path, struct err *e);
@@ -255,12 +275,16 @@ int url_parse(struct url *u, const char *s, struct err *e);
 int url_resolve(struct url *out, const struct url *base, const char *loc, struct err *e);
 
 struct net_opts {
-	const char *dns;          /* --dns server, or NULL */
-	int connect_timeout_ms;
-	int io_timeout_ms;
+	const char *dns;          /* --dns server ("IP", "IP:port", "[IPv6]:port"), or NULL */
+	int connect_timeout_ms;   /* <= 0: 30 s */
+	int io_timeout_ms;        /* per read/write wait; <= 0: 60 s */
 };
 /* Connect to host:port trying every address in turn; returns an fd with TCP_NODELAY. */
 int net_connect(const char *host, int port, const struct net_opts *o, struct err *e);
+/* Socket I/O that waits at most timeout_ms (<= 0: 60 s) for readiness and never raises SIGPIPE.
+ * net_read returns 0 at EOF. */
+ssize_t net_read(int fd, void *buf, size_t n, int timeout_ms, struct err *e);
+int net_write_all(int fd, const void *buf, size_t n, int timeout_ms, struct err *e);
 
 struct tls_trust; /* trust anchors: built-in roots plus extra CA files */
 struct tls_trust *tls_trust_new(void);
@@ -334,5 +358,94 @@ struct auth_challenge {
 int auth_parse_challenge(const char *hdr, struct auth_challenge *c, struct err *e);
 size_t base64_encode(const uint8_t *in, size_t n, char *out); /* out: 4*((n+2)/3)+1 */
 ssize_t base64_decode(const char *in, size_t n, uint8_t *out, size_t max);
+
+/* ---------------------------------------------------------------- store: the image store */
+
+struct store {
+	int fd;           /* the root */
+	char path[4096];
+	int rootless;
+	int tmpfd;        /* our own tmp/P-N directory, -1 until first asked */
+	char tmpname[64];
+	int lockfd;       /* locks/store, held shared or exclusive */
+};
+int store_open(struct store *s, const char *path, int rootless, struct err *e);
+void store_close(struct store *s);
+int store_tmp(struct store *s, struct err *e);
+int store_lock(struct store *s, const char *name, int exclusive, struct err *e);
+int store_lock_all(struct store *s, int exclusive, struct err *e);
+int store_has_layer(struct store *s, const char *diff_id);
+int store_layer_open(struct store *s, const char *diff_id, struct err *e);
+int64_t store_layer_size(struct store *s, const char *diff_id);
+int store_layer_commit(struct store *s, const char *tmpdir, const char *diff_id, struct err *e);
+int store_put_blob(struct store *s, const char *digest, const void *data, size_t n, struct err *e);
+int store_get_blob(struct store *s, const char *digest, size_t max, struct buf *out, struct err *e);
+int store_image_read(struct store *s, const char *id, struct buf *out, struct err *e);
+int store_image_write(struct store *s, const char *id, const struct buf *rec, struct err *e);
+int store_image_remove(struct store *s, const char *id, struct err *e);
+char **store_image_list(struct store *s, size_t *count);
+struct json *store_tags_load(struct store *s, struct err *e);
+int store_tag_set(struct store *s, const char *name, const char *id, struct err *e);
+
+/* ---------------------------------------------------------------- reg: registry API v2 */
+
+struct reg {
+	struct http *http;
+	char host[256];       /* host[:port] to dial */
+	char scheme[8];
+	char repo[256];       /* repository path, "library/alpine" */
+	char user[256], pass[1024];
+	char authz[8192];     /* "Authorization: ..." once known, or "" */
+	int have_creds;
+	int insecure;         /* --insecure-registry: unverified https, falling back to plain http */
+};
+struct reg_manifest {
+	struct buf body;
+	char media_type[128];
+	char digest[72];       /* sha256 of body */
+};
+int reg_open(struct reg *r, struct http *http, const struct ref *ref, const char *user,
+	     const char *pass, int plain_http);
+int reg_ping(struct reg *r, struct err *e);
+int reg_get_manifest(struct reg *r, const char *tag_or_digest, struct reg_manifest *m, struct err *e);
+int reg_open_blob(struct reg *r, const char *digest, struct http_resp *rs, struct err *e);
+int reg_get_small_blob(struct reg *r, const char *digest, size_t max, struct buf *out, struct err *e);
+
+/* ---------------------------------------------------------------- fmt: --format templates */
+
+int fmt_render(const char *tmpl, const struct jv *root, struct buf *out, struct err *e);
+
+/* ---------------------------------------------------------------- cli: the command-line tier */
+
+void cli_store(struct store *s);
+int cli_insecure(const char *host);
+struct http *cli_http(const char *host);
+void cli_size(int64_t n, char *out, size_t len);
+void cli_duration(int64_t secs, char *out, size_t len);
+int64_t cli_parse_time(const char *rfc3339);
+void cli_ago(const char *rfc3339, char *out, size_t len);
+void cli_help_exit(int argc, char **argv, const char *usage);
+void cli_warn(const char *msg);
+int cred_lookup(const char *host, char *user, size_t ulen, char *pass, size_t plen, struct err *e);
+
+struct platform {
+	char os[32], arch[32], variant[32];
+};
+void platform_host(struct platform *p);
+int platform_parse(const char *s, struct platform *p, struct err *e);
+void platform_string(const struct platform *p, char *out, size_t n);
+void pull_image(struct store *st, const char *refstr, const char *platform, int quiet, char out_id[72]);
+int image_resolve(struct store *st, const char *name, char id[72], char *tagkey, size_t tklen,
+		  struct err *e);
+
+/* Commands: int cmd_NAME(int argc, char **argv), argv[0] being the command's name. */
+int cmd_pull(int argc, char **argv);
+int cmd_images(int argc, char **argv);
+int cmd_rmi(int argc, char **argv);
+int cmd_image(int argc, char **argv);
+int cmd_image_inspect(int argc, char **argv);
+int cmd_unpack(int argc, char **argv);
+int cmd_login(int argc, char **argv);
+int cmd_logout(int argc, char **argv);
 
 #endif

@@ -301,10 +301,18 @@ fsync_parent(int dirfd, const char *path)
 int
 file_write_atomic(int dirfd, const char *path, const void *data, size_t n, struct err *e)
 {
+	return file_write_atomic_mode(dirfd, path, data, n, 0644, e);
+}
+
+int
+file_write_atomic_mode(int dirfd, const char *path, const void *data, size_t n, mode_t mode,
+		       struct err *e)
+{
 	char tmp[4200];
 	int fd;
 	snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	unlinkat(dirfd, tmp, 0);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return err_sys(e, "create %s", tmp);
 	if (write_all(fd, data, n) < 0 || fsync(fd) < 0) {

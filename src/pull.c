@@ -1,0 +1,669 @@
+/* pull.c: `dock pull`.  Resolves a reference to one platform's manifest, fetches and verifies the
+ * config, and streams each missing layer socket → TLS → HTTP → sha256 + inflate → sha256 → tar →
+ * files, into the store's temporary area; a layer is renamed into place only when both of its
+ * digests check out.  Owns the pull output (Docker's lines, a live line on a TTY) and image records. */
+
+#include <sys/file.h>
+#include <sys/utsname.h>
+
+#define PULL_CONFIG_MAX (8 << 20)
+
+
+struct pull_layer {
+	char digest[72];   /* compressed blob */
+	char diff_id[72];  /* uncompressed tar */
+	int64_t size;      /* compressed size from the manifest */
+	int64_t unpacked;
+};
+
+struct pull {
+	struct store *st;
+	struct reg reg;
+	struct ref ref;
+	struct platform plat;
+	int quiet, tty;
+	char top_digest[72];      /* what the reference resolved to: index or manifest */
+	struct reg_manifest man;  /* the chosen image manifest */
+	struct buf config;
+	char config_digest[72];
+	struct pull_layer *layers;
+	size_t nlayers;
+	int downloaded;           /* any layer fetched */
+};
+
+/* ---------------------------------------------------------------- platforms */
+
+void
+platform_host(struct platform *p)
+{
+	struct utsname u;
+	memset(p, 0, sizeof *p);
+	snprintf(p->os, sizeof p->os, "linux");
+	uname(&u);
+	if (!strcmp(u.machine, "x86_64"))
+		snprintf(p->arch, sizeof p->arch, "amd64");
+	else if (!strcmp(u.machine, "aarch64"))
+		snprintf(p->arch, sizeof p->arch, "arm64");
+	else if (!strncmp(u.machine, "armv7", 5)) {
+		snprintf(p->arch, sizeof p->arch, "arm");
+		snprintf(p->variant, sizeof p->variant, "v7");
+	} else if (!strncmp(u.machine, "armv6", 5)) {
+		snprintf(p->arch, sizeof p->arch, "arm");
+		snprintf(p->variant, sizeof p->variant, "v6");
+	} else if (u.machine[0] == 'i' && !strcmp(u.machine + 2, "86"))
+		snprintf(p->arch, sizeof p->arch, "386");
+	else
+		snprintf(p->arch, sizeof p->arch, "%s", u.machine);
+}
+
+/* "linux/arm64/v8", "arm64", "linux/amd64". */
+int
+platform_parse(const char *s, struct platform *p, struct err *e)
+{
+	char tmp[100], *parts[3] = {0};
+	int n = 0;
+	char *save = NULL, *tok;
+	if (strlen(s) >= sizeof tmp)
+		return err_set(e, ERR_USAGE, "invalid platform %s", s);
+	snprintf(tmp, sizeof tmp, "%s", s);
+	for (tok = strtok_r(tmp, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+		if (n == 3)
+			return err_set(e, ERR_USAGE, "invalid platform %s", s);
+		parts[n++] = tok;
+	}
+	memset(p, 0, sizeof *p);
+	if (n == 0)
+		return err_set(e, ERR_USAGE, "invalid platform %s", s);
+	if (n == 1) {
+		snprintf(p->os, sizeof p->os, "linux");
+		snprintf(p->arch, sizeof p->arch, "%s", parts[0]);
+	} else {
+		snprintf(p->os, sizeof p->os, "%s", parts[0]);
+		snprintf(p->arch, sizeof p->arch, "%s", parts[1]);
+		if (n == 3)
+			snprintf(p->variant, sizeof p->variant, "%s", parts[2]);
+	}
+	if (!strcmp(p->arch, "x86_64") || !strcmp(p->arch, "x86-64"))
+		snprintf(p->arch, sizeof p->arch, "amd64");
+	if (!strcmp(p->arch, "aarch64"))
+		snprintf(p->arch, sizeof p->arch, "arm64");
+	return 0;
+}
+
+void
+platform_string(const struct platform *p, char *out, size_t n)
+{
+	snprintf(out, n, "%s/%s%s%s", p->os, p->arch, p->variant[0] ? "/" : "", p->variant);
+}
+
+/* Does an index entry's platform suit the wanted one?  arm64's "v8" is its default variant. */
+static int
+platform_match(const struct platform *want, const struct jv *plat)
+{
+	const char *os = json_getstr(plat, "os"), *arch = json_getstr(plat, "architecture");
+	const char *var = json_getstr(plat, "variant");
+	if (!os || !arch || strcmp(os, want->os) || strcmp(arch, want->arch))
+		return 0;
+	if (!want->variant[0])
+		return 1;
+	if (!var || !*var)
+		return !strcmp(want->arch, "arm64") && !strcmp(want->variant, "v8");
+	return !strcmp(var, want->variant);
+}
+
+/* ---------------------------------------------------------------- manifests */
+
+static int
+pull_is_index(const struct reg_manifest *m, const struct jv *root)
+{
+	const char *mt = json_getstr(root, "mediaType");
+	if (!mt)
+		mt = m->media_type;
+	if (strstr(mt, "manifest.list") || strstr(mt, "image.index"))
+		return 1;
+	return !json_get(root, "layers") && json_get(root, "manifests") != NULL;
+}
+
+/* From an index, the digest of the manifest for p->plat. */
+static int
+pull_pick(struct pull *p, const struct jv *root, char out[72], struct err *e)
+{
+	const struct jv *list = json_get(root, "manifests");
+	size_t i, variantless = (size_t)-1;
+	char want[100];
+	for (i = 0; i < json_len(list); i++) {
+		const struct jv *m = json_at(list, i);
+		const char *d = json_getstr(m, "digest");
+		if (!d || !platform_match(&p->plat, json_get(m, "platform")))
+			continue;
+		if (!digest_valid(d))
+			return err_set(e, ERR_FORMAT, "index: invalid digest %s", d);
+		if (p->plat.variant[0] || json_getstr(json_get(m, "platform"), "variant") == NULL ||
+		    variantless != (size_t)-1) {
+			snprintf(out, 72, "%s", d);
+			return 0;
+		}
+		variantless = i;
+		snprintf(out, 72, "%s", d);
+	}
+	if (variantless != (size_t)-1)
+		return 0;
+	platform_string(&p->plat, want, sizeof want);
+	return err_set(e, ERR_NOTFOUND, "no matching manifest for %s in the manifest list entries",
+		       want);
+}
+
+static int
+pull_parse_manifest(struct pull *p, const struct jv *root, struct err *e)
+{
+	const struct jv *cfg = json_get(root, "config"), *layers = json_get(root, "layers");
+	const char *cd = json_getstr(cfg, "digest");
+	size_t i;
+	int64_t v;
+	if (!cd || json_type(layers) != JSON_ARRAY)
+		return err_set(e, ERR_FORMAT, "manifest: no config or layers");
+	if (!digest_valid(cd))
+		return err_set(e, ERR_FORMAT, "manifest: invalid config digest %s", cd);
+	snprintf(p->config_digest, sizeof p->config_digest, "%s", cd);
+	p->nlayers = json_len(layers);
+	if (p->nlayers > 1000)
+		return err_set(e, ERR_LIMIT, "manifest: %zu layers", p->nlayers);
+	p->layers = xcalloc(p->nlayers, sizeof *p->layers);
+	for (i = 0; i < p->nlayers; i++) {
+		const struct jv *l = json_at(layers, i);
+		const char *d = json_getstr(l, "digest"), *mt = json_getstr(l, "mediaType");
+		if (!d || !digest_valid(d))
+			return err_set(e, ERR_FORMAT, "manifest: layer %zu: invalid digest %s", i + 1,
+				       d ? d : "(none)");
+		if (mt && strstr(mt, "zstd"))
+			return err_set(e, ERR_FORMAT, "layer %zu: zstd-compressed layers are not supported "
+				       "(%s)", i + 1, mt);
+		snprintf(p->layers[i].digest, sizeof p->layers[i].digest, "%s", d);
+		p->layers[i].size = json_int(json_get(l, "size"), &v) == 0 ? v : -1;
+	}
+	return 0;
+}
+
+static int
+pull_parse_config(struct pull *p, struct err *e)
+{
+	struct json *j = json_parse(p->config.p, p->config.len, e);
+	const struct jv *ids;
+	size_t i;
+	int ret = -1;
+	if (!j)
+		return err_ctx(e, "image config");
+	ids = json_get(json_get(json_root(j), "rootfs"), "diff_ids");
+	if (json_len(ids) != p->nlayers) {
+		err_set(e, ERR_FORMAT, "image config lists %zu diff_ids for %zu layers", json_len(ids),
+			p->nlayers);
+		goto out;
+	}
+	for (i = 0; i < p->nlayers; i++) {
+		const char *d = json_str(json_at(ids, i));
+		if (!d || !digest_valid(d)) {
+			err_set(e, ERR_FORMAT, "image config: invalid diff_id %s", d ? d : "(none)");
+			goto out;
+		}
+		snprintf(p->layers[i].diff_id, sizeof p->layers[i].diff_id, "%s", d);
+	}
+	ret = 0;
+out:
+	json_free(j);
+	return ret;
+}
+
+/* Resolve the reference to an image manifest and its verified config. */
+static int
+pull_resolve(struct pull *p, struct err *e)
+{
+	struct json *j;
+	const char *what = p->ref.digest[0] ? p->ref.digest : p->ref.tag;
+	char pick[72];
+	int ret;
+	if (reg_get_manifest(&p->reg, what, &p->man, e) < 0)
+		return -1;
+	snprintf(p->top_digest, sizeof p->top_digest, "%s", p->man.digest);
+	j = json_parse(p->man.body.p, p->man.body.len, e);
+	if (!j)
+		return err_ctx(e, "manifest");
+	if (json_int(json_get(json_root(j), "schemaVersion"), &(int64_t){0}) == 0 &&
+	    json_get(json_root(j), "fsLayers")) {
+		json_free(j);
+		return err_set(e, ERR_FORMAT, "manifest: Docker schema 1 images are not supported");
+	}
+	if (pull_is_index(&p->man, json_root(j))) {
+		ret = pull_pick(p, json_root(j), pick, e);
+		json_free(j);
+		if (ret < 0 || reg_get_manifest(&p->reg, pick, &p->man, e) < 0)
+			return -1;
+		j = json_parse(p->man.body.p, p->man.body.len, e);
+		if (!j)
+			return err_ctx(e, "manifest");
+		if (pull_is_index(&p->man, json_root(j))) {
+			json_free(j);
+			return err_set(e, ERR_FORMAT, "manifest: an index inside an index");
+		}
+	}
+	ret = pull_parse_manifest(p, json_root(j), e);
+	json_free(j);
+	if (ret < 0)
+		return -1;
+	if (store_get_blob(p->st, p->config_digest, PULL_CONFIG_MAX, &p->config, e) < 0) {
+		if (reg_get_small_blob(&p->reg, p->config_digest, PULL_CONFIG_MAX, &p->config, e) < 0)
+			return err_ctx(e, "config %.19s", p->config_digest);
+	}
+	return pull_parse_config(p, e);
+}
+
+/* ---------------------------------------------------------------- the layer pipeline */
+
+struct pipe {
+	struct pull *p;
+	struct pull_layer *l;
+	struct sha256 cz, raw;  /* compressed blob, uncompressed tar */
+	struct gz *gz;
+	struct tar *tar;
+	struct layer_apply *apply;
+	int kind;               /* 0 undecided, 1 gzip, 2 plain tar */
+	int gz_done, tar_done;
+	uint64_t cz_bytes, raw_bytes;
+};
+
+static int
+pipe_raw(void *ctx, const uint8_t *data, size_t n, struct err *e)
+{
+	struct pipe *pp = ctx;
+	int r;
+	sha256_update(&pp->raw, data, n);
+	pp->raw_bytes += n;
+	if (pp->tar_done) {
+		/* after the end-of-archive blocks, only padding may follow */
+		size_t i;
+		for (i = 0; i < n; i++)
+			if (data[i])
+				return err_set(e, ERR_FORMAT, "tar: data after end of archive");
+		return 0;
+	}
+	r = tar_push(pp->tar, data, n, e);
+	if (r < 0)
+		return -1;
+	if (r == 1)
+		pp->tar_done = 1;
+	return 0;
+}
+
+static int
+pipe_push(struct pipe *pp, const uint8_t *data, size_t n, struct err *e)
+{
+	sha256_update(&pp->cz, data, n);
+	pp->cz_bytes += n;
+	if (!pp->kind) {
+		if (n >= 2 && data[0] == 0x1f && data[1] == 0x8b)
+			pp->kind = 1;
+		else if (n >= 4 && !memcmp(data, "\x28\xb5\x2f\xfd", 4))
+			return err_set(e, ERR_FORMAT, "zstd-compressed layers are not supported");
+		else
+			pp->kind = 2;
+	}
+	if (pp->kind == 2)
+		return pipe_raw(pp, data, n, e);
+	while (n) {
+		size_t used = 0;
+		int r;
+		if (pp->gz_done)
+			return err_set(e, ERR_FORMAT, "gzip: data after the end of the stream");
+		r = gz_push(pp->gz, data, n, &used, pipe_raw, pp, e);
+		if (r < 0)
+			return err_ctx(e, "inflate");
+		if (r == 1)
+			pp->gz_done = 1;
+		data += used;
+		n -= used;
+		if (!used && r == 0)
+			return err_set(e, ERR_FORMAT, "gzip: decoder made no progress");
+	}
+	return 0;
+}
+
+static void
+pull_progress(struct pull *p, const struct pull_layer *l, const char *status, int64_t done, int final)
+{
+	char a[32], b[32];
+	if (p->quiet)
+		return;
+	if (!p->tty) {
+		if (final)
+			printf("%.12s: %s\n", l->digest + 7, status);
+		return;
+	}
+	if (done >= 0 && l->size > 0) {
+		int width = 40, fill = (int)(done * width / (l->size ? l->size : 1));
+		cli_size(done, a, sizeof a);
+		cli_size(l->size, b, sizeof b);
+		if (fill > width)
+			fill = width;
+		printf("\r\033[K%.12s: %s [%.*s>%*s] %s/%s", l->digest + 7, status, fill,
+		       "========================================", width - fill, "", a, b);
+	} else {
+		printf("\r\033[K%.12s: %s", l->digest + 7, status);
+	}
+	if (final)
+		putchar('\n');
+	fflush(stdout);
+}
+
+static int
+pipe_finish(struct pipe *pp, struct err *e)
+{
+	char got[72];
+	if (pp->kind == 1 && !pp->gz_done)
+		return err_set(e, ERR_FORMAT, "inflate: unexpected end of gzip stream (truncated layer)");
+	if (!pp->tar_done && tar_finish(pp->tar, e) < 0)
+		return err_ctx(e, "tar");
+	sha256_digest_str(&pp->cz, got);
+	if (strcmp(got, pp->l->digest))
+		return err_set(e, ERR_DIGEST, "blob digest mismatch: expected %s, got %s", pp->l->digest,
+			       got);
+	sha256_digest_str(&pp->raw, got);
+	if (strcmp(got, pp->l->diff_id))
+		return err_set(e, ERR_DIGEST, "uncompressed layer does not match the config's diff_id: "
+			       "expected %s, got %s", pp->l->diff_id, got);
+	return layer_apply_finish(pp->apply, e);
+}
+
+/* Stream one layer's blob into tmpdir/diff; tmpdir then holds diff/ and size. */
+static int
+pull_stream(struct pull *p, struct pull_layer *l, int tmpfd, struct err *e)
+{
+	struct pipe pp;
+	struct layer_opts lo;
+	struct http_resp rs = {0};
+	static uint8_t chunk[256 << 10];
+	int64_t last = 0;
+	ssize_t k;
+	int difffd, ret = -1;
+	char size[32];
+	memset(&pp, 0, sizeof pp);
+	memset(&lo, 0, sizeof lo);
+	pp.p = p;
+	pp.l = l;
+	sha256_init(&pp.cz);
+	sha256_init(&pp.raw);
+	if (mkdirat(tmpfd, "diff", 0755) < 0)
+		return err_sys(e, "mkdir");
+	difffd = openat(tmpfd, "diff", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (difffd < 0)
+		return err_sys(e, "open");
+	lo.rootless = p->st->rootless;
+	lo.warn = cli_warn;
+	if (getenv("DOCK_LAYER_MAX"))
+		lo.max_bytes = strtoull(getenv("DOCK_LAYER_MAX"), NULL, 10);
+	pp.gz = gz_new();
+	pp.apply = layer_apply_new(difffd, &lo);
+	pp.tar = tar_new(&layer_tar_cb, pp.apply);
+	if (reg_open_blob(&p->reg, l->digest, &rs, e) < 0)
+		goto out;
+	while ((k = http_read(p->reg.http, chunk, sizeof chunk, e)) > 0) {
+		if (pipe_push(&pp, chunk, (size_t)k, e) < 0)
+			goto out;
+		if (p->tty && now_ns() - last > 100000000) {
+			last = now_ns();
+			pull_progress(p, l, "Downloading", (int64_t)pp.cz_bytes, 0);
+		}
+	}
+	if (k < 0 || pipe_finish(&pp, e) < 0)
+		goto out;
+	if (layer_sync(difffd, e) < 0)
+		goto out;
+	l->unpacked = (int64_t)pp.raw_bytes;
+	snprintf(size, sizeof size, "%llu\n", (unsigned long long)pp.raw_bytes);
+	if (file_write_atomic(tmpfd, "size", size, strlen(size), e) < 0)
+		goto out;
+	ret = 0;
+out:
+	http_resp_free(&rs);
+	tar_free(pp.tar);
+	layer_apply_free(pp.apply);
+	gz_free(pp.gz);
+	close(difffd);
+	return ret;
+}
+
+/* Fetch layer i unless the store has it; a lock per layer makes concurrent pulls fetch it once. */
+static int
+pull_layer(struct pull *p, size_t i, struct err *e)
+{
+	struct pull_layer *l = &p->layers[i];
+	char lockname[80], name[100], path[200];
+	int lk, tmp, fd, ret;
+	if (store_has_layer(p->st, l->diff_id)) {
+		pull_progress(p, l, "Already exists", -1, 1);
+		return 0;
+	}
+	snprintf(lockname, sizeof lockname, "layer-%s", l->diff_id + 7);
+	lk = store_lock(p->st, lockname, 1, e);
+	if (lk < 0)
+		return -1;
+	if (store_has_layer(p->st, l->diff_id)) {
+		close(lk);
+		pull_progress(p, l, "Already exists", -1, 1);
+		return 0;
+	}
+	tmp = store_tmp(p->st, e);
+	if (tmp < 0) {
+		close(lk);
+		return -1;
+	}
+	snprintf(name, sizeof name, "L-%.64s", l->diff_id + 7);
+	if (mkdirat(tmp, name, 0700) < 0 || (fd = openat(tmp, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		close(lk);
+		return err_sys(e, "store: scratch dir");
+	}
+	pull_progress(p, l, "Pulling fs layer", -1, 0);
+	ret = pull_stream(p, l, fd, e);
+	close(fd);
+	if (ret == 0) {
+		snprintf(path, sizeof path, "%s/%s", p->st->tmpname, name);
+		ret = store_layer_commit(p->st, path, l->diff_id, e);
+	}
+	if (ret < 0) {
+		struct err ignore;
+		rm_rf(tmp, name, &ignore);
+		if (p->tty && !p->quiet)
+			printf("\r\033[K");
+	} else {
+		p->downloaded = 1;
+		pull_progress(p, l, "Pull complete", -1, 1);
+	}
+	close(lk);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- records */
+
+/* Write images/ID.json: merge RepoDigests with an existing record. */
+static int
+pull_record(struct pull *p, struct err *e)
+{
+	struct buf old = {0}, out = {0};
+	struct json *oj = NULL;
+	struct jw w;
+	char name[600], repodigest[700], plat[100];
+	const struct jv *olds;
+	size_t i;
+	int64_t total = 0;
+	int r;
+	ref_name(&p->ref, name, sizeof name);
+	snprintf(repodigest, sizeof repodigest, "%s@%s", name, p->top_digest);
+	if (store_image_read(p->st, p->config_digest, &old, e) == 0)
+		oj = json_parse(old.p, old.len, e);
+	jw_init(&w, &out, 2);
+	jw_obj(&w);
+	jw_key(&w, "Id");
+	jw_str(&w, p->config_digest);
+	jw_key(&w, "ManifestDigest");
+	jw_str(&w, p->man.digest);
+	jw_key(&w, "RepoDigests");
+	jw_arr(&w);
+	jw_str(&w, repodigest);
+	olds = oj ? json_get(json_root(oj), "RepoDigests") : NULL;
+	for (i = 0; i < json_len(olds); i++) {
+		const char *s = json_str(json_at(olds, i));
+		if (s && strcmp(s, repodigest))
+			jw_str(&w, s);
+	}
+	jw_arr_end(&w);
+	jw_key(&w, "Layers");
+	jw_arr(&w);
+	for (i = 0; i < p->nlayers; i++) {
+		int64_t u = store_layer_size(p->st, p->layers[i].diff_id);
+		total += u;
+		jw_obj(&w);
+		jw_key(&w, "DiffID");
+		jw_str(&w, p->layers[i].diff_id);
+		jw_key(&w, "Digest");
+		jw_str(&w, p->layers[i].digest);
+		jw_key(&w, "Size");
+		jw_int(&w, p->layers[i].size);
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	jw_key(&w, "Size");
+	jw_int(&w, total);
+	platform_string(&p->plat, plat, sizeof plat);
+	jw_key(&w, "Platform");
+	jw_str(&w, plat);
+	jw_obj_end(&w);
+	buf_addc(&out, '\n');
+	r = store_put_blob(p->st, p->config_digest, p->config.p, p->config.len, e);
+	if (r == 0)
+		r = store_put_blob(p->st, p->man.digest, p->man.body.p, p->man.body.len, e);
+	if (r == 0)
+		r = store_image_write(p->st, p->config_digest, &out, e);
+	json_free(oj);
+	buf_free(&old);
+	buf_free(&out);
+	return r;
+}
+
+/* ---------------------------------------------------------------- the command */
+
+/* Pull ref into the store; out_id gets the image ID.  Dies on error (command-line tier). */
+void
+pull_image(struct store *st, const char *refstr, const char *platform, int quiet, char out_id[72])
+{
+	struct pull p;
+	struct err e = {0};
+	char user[256], pass[1024], fam[600], full[700], tagkey[700];
+	struct json *tags;
+	const char *old_id = NULL;
+	struct http *http;
+	size_t i;
+	int creds, uptodate;
+
+	memset(&p, 0, sizeof p);
+	p.st = st;
+	p.quiet = quiet;
+	p.tty = isatty(1);
+	if (ref_parse(&p.ref, refstr, &e) < 0)
+		die("pull %s: %s", refstr, e.msg);
+	if (platform && *platform) {
+		if (platform_parse(platform, &p.plat, &e) < 0)
+			die("pull %s: %s", refstr, e.msg);
+	} else {
+		platform_host(&p.plat);
+	}
+	ref_familiar(&p.ref, fam, sizeof fam);
+	creds = cred_lookup(p.ref.domain, user, sizeof user, pass, sizeof pass, &e);
+	if (creds < 0)
+		die("pull %s: %s", refstr, e.msg);
+	http = cli_http(ref_api_host(&p.ref));
+	reg_open(&p.reg, http, &p.ref, creds ? user : NULL, creds ? pass : NULL, 0);
+	p.reg.insecure = cli_insecure(p.reg.host);
+	if (store_lock_all(st, 0, &e) < 0)
+		die("pull %s: %s", refstr, e.msg);
+
+	if (!quiet) {
+		const char *last = strrchr(refstr, '/');
+		last = last ? last + 1 : refstr;
+		if (!strchr(last, ':') && !strchr(last, '@'))
+			printf("Using default tag: latest\n");
+		printf("%s: Pulling from %s\n", p.ref.digest[0] ? p.ref.digest : p.ref.tag, p.ref.path);
+		fflush(stdout);
+	}
+	if (pull_resolve(&p, &e) < 0)
+		die("pull %s: %s", refstr, e.msg);
+	for (i = 0; i < p.nlayers; i++) {
+		if (pull_layer(&p, i, &e) < 0)
+			die("pull %s: layer %zu/%zu: %s", refstr, i + 1, p.nlayers, e.msg);
+	}
+	ref_name(&p.ref, full, sizeof full);
+	tags = store_tags_load(st, &e);
+	snprintf(tagkey, sizeof tagkey, "%s:%s", full, p.ref.tag);
+	if (tags && p.ref.tag[0])
+		old_id = json_getstr(json_root(tags), tagkey);
+	uptodate = !p.downloaded && old_id && !strcmp(old_id, p.config_digest);
+	if (pull_record(&p, &e) < 0)
+		die("pull %s: %s", refstr, e.msg);
+	if (p.ref.tag[0] && store_tag_set(st, tagkey, p.config_digest, &e) < 0)
+		die("pull %s: %s", refstr, e.msg);
+	json_free(tags);
+	if (p.ref.digest[0])
+		snprintf(full + strlen(full), sizeof full - strlen(full), "@%s", p.ref.digest);
+	else
+		snprintf(full + strlen(full), sizeof full - strlen(full), ":%s", p.ref.tag);
+	if (!quiet) {
+		printf("Digest: %s\n", p.top_digest);
+		if (p.ref.tag[0])
+			snprintf(fam + strlen(fam), sizeof fam - strlen(fam), ":%s", p.ref.tag);
+		else
+			snprintf(fam + strlen(fam), sizeof fam - strlen(fam), "@%s", p.ref.digest);
+		printf("Status: %s for %s\n", uptodate ? "Image is up to date" : "Downloaded newer image",
+		       fam);
+	}
+	printf("%s\n", full);
+	fflush(stdout);
+	if (out_id)
+		snprintf(out_id, 72, "%s", p.config_digest);
+	free(p.layers);
+	buf_free(&p.config);
+	buf_free(&p.man.body);
+	http_free(http);
+}
+
+static const char pull_usage[] =
+	"Usage: dock pull [OPTIONS] NAME[:TAG|@DIGEST]\n\n"
+	"Download an image from a registry.\n\n"
+	"Options:\n"
+	"      --platform OS/ARCH[/VARIANT]  the platform to pull (default: this machine's)\n"
+	"  -q, --quiet                       print only the image reference\n";
+
+int
+cmd_pull(int argc, char **argv)
+{
+	const char *ref = NULL, *platform = getenv("DOCKER_DEFAULT_PLATFORM");
+	int quiet = 0, i;
+	struct store st;
+	cli_help_exit(argc, argv, pull_usage);
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
+			quiet = 1;
+		else if (!strcmp(argv[i], "--platform") && i + 1 < argc)
+			platform = argv[++i];
+		else if (!strncmp(argv[i], "--platform=", 11))
+			platform = argv[i] + 11;
+		else if (argv[i][0] == '-')
+			die("pull: unknown option %s", argv[i]);
+		else if (!ref)
+			ref = argv[i];
+		else
+			die("pull: too many arguments (see 'dock pull --help')");
+	}
+	if (!ref)
+		die("pull: requires exactly one argument (see 'dock pull --help')");
+	cli_store(&st);
+	pull_image(&st, ref, platform, quiet, NULL);
+	store_close(&st);
+	return 0;
+}
