@@ -136,7 +136,8 @@ struct json *json_parse(const char *s, size_t n, struct err *e);
 void json_free(struct json *d);
 const struct jv *json_root(const struct json *d);
 int json_type(const struct jv *v);                     /* -1 for NULL v */
-const struct jv *json_get(const struct jv *obj, const char *key); /* NULL when absent or not an object */
+/* NULL when absent or not an object; of duplicate keys the last wins, as in Go. */
+const struct jv *json_get(const struct jv *obj, const char *key);
 size_t json_len(const struct jv *v);                   /* array or object members; 0 otherwise */
 const struct jv *json_at(const struct jv *v, size_t i); /* array element or object member value */
 const char *json_key(const struct jv *obj, size_t i);  /* object member name */
@@ -232,6 +233,8 @@ struct tar_cb {
 	int (*entry_end)(void *ctx, struct err *e);
 };
 
+/* The entry and everything it points to stay valid until entry_end returns.  Callbacks return 0
+ * or -1 with e set; -1 stops the parser (sticky).  Any callback may be NULL. */
 struct tar;
 struct tar *tar_new(const struct tar_cb *cb, void *ctx);
 void tar_free(struct tar *t);
@@ -251,6 +254,7 @@ struct layer_opts {
 	void (*warn)(const char *msg);
 };
 struct layer_apply;
+/* rootfd (and srcfd/dstfd below): O_RDONLY|O_DIRECTORY fds, borrowed, not closed. */
 struct layer_apply *layer_apply_new(int rootfd, const struct layer_opts *o);
 void layer_apply_free(struct layer_apply *a);
 extern const struct tar_cb layer_tar_cb; /* ctx is a struct layer_apply */
@@ -355,8 +359,11 @@ struct auth_challenge {
 	char service[256];
 	char scope[512];
 };
+/* WWW-Authenticate value: the first Bearer challenge, else the first Basic (ERR_AUTH if neither);
+ * absent parameters are "".  ERR_FORMAT when malformed, ERR_LIMIT when a value does not fit. */
 int auth_parse_challenge(const char *hdr, struct auth_challenge *c, struct err *e);
 size_t base64_encode(const uint8_t *in, size_t n, char *out); /* out: 4*((n+2)/3)+1 */
+/* Padded or unpadded standard alphabet; -1 on any other byte or if more than max bytes result. */
 ssize_t base64_decode(const char *in, size_t n, uint8_t *out, size_t max);
 
 /* ---------------------------------------------------------------- store: the image store */

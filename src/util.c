@@ -48,7 +48,7 @@ err_ctx(struct err *e, const char *fmt, ...)
 	vsnprintf(pre, sizeof pre, fmt, ap);
 	va_end(ap);
 	memcpy(old, e->msg, sizeof old);
-	snprintf(e->msg, sizeof e->msg, "%s: %s", pre, old);
+	snprintf(e->msg, sizeof e->msg, "%.255s: %.254s", pre, old);
 	return -1;
 }
 
@@ -352,16 +352,16 @@ mkdir_p(int dirfd, const char *path, mode_t mode, struct err *e)
 }
 
 static int
-rm_tree_at(int dirfd, const char *name, struct err *e)
+rm_tree_at(int dfd, const char *name, struct err *e)
 {
 	int fd;
 	DIR *d;
 	struct dirent *de;
-	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+	if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
 		return 0;
 	if (errno != EISDIR && errno != EPERM)
 		return err_sys(e, "remove %s", name);
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return err_sys(e, "open %s", name);
 	d = fdopendir(fd);
@@ -378,7 +378,7 @@ rm_tree_at(int dirfd, const char *name, struct err *e)
 		}
 	}
 	closedir(d);
-	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+	if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		return err_sys(e, "rmdir %s", name);
 	return 0;
 }
