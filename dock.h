@@ -300,7 +300,8 @@ size_t tls_trust_count(const struct tls_trust *t);
 
 struct tls_conn;
 /* Handshake over fd with host name (DNS name or IP literal) verification; insecure skips
- * verification entirely (only when the user asked). Takes ownership of fd. */
+ * verification entirely (only when the user asked). Takes ownership of fd.  t (NULL: built-in
+ * roots only) must outlive the connection. */
 struct tls_conn *tls_open(int fd, const char *host, const struct tls_trust *t, int insecure,
 			  int io_timeout_ms, struct err *e);
 ssize_t tls_read(struct tls_conn *c, void *buf, size_t n, struct err *e);
@@ -312,15 +313,15 @@ struct http_opts {
 	struct net_opts net;
 	const struct tls_trust *trust;
 	const char *const *insecure_hosts; /* NULL-terminated "host:port" or "host" list */
-	int max_redirects;                 /* 10 */
-	int retries;                       /* on connect errors, 5xx and 429 */
+	int max_redirects;                 /* 0: 10; < 0: 3xx responses come back to the caller */
+	int retries;                       /* on connect errors, 5xx and 429 (backoff from 200 ms) */
 	void (*warn)(const char *msg);
 };
 struct http;                            /* a client: connection cache + options */
 struct http *http_new(const struct http_opts *o);
 void http_free(struct http *h);
 
-struct http_resp {
+struct http_resp { /* zero it before first use; http_resp_free when done */
 	int status;
 	char url[4096];      /* final URL after redirects */
 	int64_t length;      /* Content-Length, or -1 */
@@ -334,7 +335,8 @@ int http_get(struct http *h, const char *method, const char *url, const char *co
 ssize_t http_read(struct http *h, void *buf, size_t n, struct err *e);
 /* Read and drop the rest of the body so the connection can be reused. */
 int http_discard(struct http *h, struct err *e);
-/* Value of a header (case-insensitive name) in r->headers, copied to out; -1 if absent. */
+/* Value of the first header of that (case-insensitive) name in r->headers, copied to out; -1 if
+ * absent or longer than n - 1. */
 int http_header(const struct http_resp *r, const char *name, char *out, size_t n);
 void http_resp_free(struct http_resp *r);
 

@@ -63,7 +63,7 @@ image_resolve(struct store *st, const char *name, char id[72], char *tagkey, siz
 	struct json *tags = store_tags_load(st, e);
 	struct ref r;
 	struct err ignore;
-	char full[600], key[700], **ids;
+	char full[560], key[700], **ids;
 	const char *hit = NULL;
 	size_t n, i, matches = 0, plen;
 	const char *pfx = name;

@@ -227,7 +227,7 @@ static const char login_usage[] =
 int
 cmd_login(int argc, char **argv)
 {
-	char server[512], user[256] = "", pass[1024] = "";
+	char server[256], user[256] = "", pass[1024] = "";
 	const char *arg_server = NULL;
 	int from_stdin = 0, i, r;
 	struct err e = {0};

@@ -53,7 +53,7 @@ platform_host(struct platform *p)
 	} else if (u.machine[0] == 'i' && !strcmp(u.machine + 2, "86"))
 		snprintf(p->arch, sizeof p->arch, "386");
 	else
-		snprintf(p->arch, sizeof p->arch, "%s", u.machine);
+		snprintf(p->arch, sizeof p->arch, "%.31s", u.machine);
 }
 
 /* "linux/arm64/v8", "arm64", "linux/amd64". */
@@ -555,7 +555,7 @@ pull_image(struct store *st, const char *refstr, const char *platform, int quiet
 {
 	struct pull p;
 	struct err e = {0};
-	char user[256], pass[1024], fam[600], full[700], tagkey[700];
+	char user[256], pass[1024], fam[600], full[560], tagkey[700];
 	struct json *tags;
 	const char *old_id = NULL;
 	struct http *http;
