@@ -29,12 +29,25 @@ cli_store_path(void)
 	return path;
 }
 
+static struct store *cli_open_store;
+
+/* die() may exit anywhere: our scratch directory goes with us. */
+static void
+cli_store_atexit(void)
+{
+	if (cli_open_store && cli_open_store->fd >= 0)
+		store_close(cli_open_store);
+}
+
 void
 cli_store(struct store *s)
 {
 	struct err e = {0};
 	if (store_open(s, cli_store_path(), geteuid() != 0, &e) < 0)
 		die("%s", e.msg);
+	if (!cli_open_store)
+		atexit(cli_store_atexit);
+	cli_open_store = s;
 }
 
 /* ---------------------------------------------------------------- registries */

@@ -143,11 +143,22 @@ fmt_action(struct buf *out, const struct jv *root, const char *s, size_t n, stru
 	}
 	if (at < c && wl[at] == 5 && !memcmp(w[at], "index", 5)) {
 		char key[256];
-		if (at + 3 != c || wl[at + 2] < 2 || w[at + 2][0] != '"')
-			return err_set(e, ERR_USAGE, "template: index takes a map and a \"key\"");
+		if (at + 3 != c || !wl[at + 2])
+			return err_set(e, ERR_USAGE, "template: index takes a map and a \"key\", or a list "
+				       "and a number");
 		v = fmt_path(root, w[at + 1], wl[at + 1], &ok);
-		snprintf(key, sizeof key, "%.*s", (int)wl[at + 2] - 2, w[at + 2] + 1);
-		v = ok ? json_get(v, key) : NULL;
+		if (w[at + 2][0] == '"' && wl[at + 2] >= 2) {
+			snprintf(key, sizeof key, "%.*s", (int)wl[at + 2] - 2, w[at + 2] + 1);
+			v = ok ? json_get(v, key) : NULL;
+		} else {
+			snprintf(key, sizeof key, "%.*s", (int)wl[at + 2], w[at + 2]);
+			if (strspn(key, "0123456789") != strlen(key) || json_type(v) != JSON_ARRAY)
+				return err_set(e, ERR_USAGE, "template: can't index %.*s with %s",
+					       (int)wl[at + 1], w[at + 1], key);
+			if ((size_t)atol(key) >= json_len(v))
+				return err_set(e, ERR_USAGE, "template: index out of range: %s", key);
+			v = json_at(v, (size_t)atol(key));
+		}
 	} else {
 		if (at + 1 != c)
 			return err_set(e, ERR_USAGE, "template: unsupported action {{%.*s}}", (int)n, s);

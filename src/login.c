@@ -268,6 +268,11 @@ cmd_login(int argc, char **argv)
 	if (!user[0] || !pass[0])
 		die("login: user name and password are required");
 
+	{
+		char dir[4096];
+		if (cred_dir(dir, sizeof dir, &e) < 0)
+			die("login %s: %s", server, e.msg);
+	}
 	memset(&ref, 0, sizeof ref);
 	snprintf(ref.domain, sizeof ref.domain, "%s", server);
 	http = cli_http(ref_api_host(&ref));

@@ -14,6 +14,7 @@ struct pull_layer {
 	char diff_id[72];  /* uncompressed tar */
 	int64_t size;      /* compressed size from the manifest */
 	int64_t unpacked;
+	int committed;     /* unpacked into the store by this pull */
 };
 
 struct pull {
@@ -30,6 +31,40 @@ struct pull {
 	size_t nlayers;
 	int downloaded;           /* any layer fetched */
 };
+
+/* A failed pull takes back the layers it added, so the store is as it was before. */
+static void
+pull_rollback(struct pull *p)
+{
+	size_t i, k, n;
+	char **ids = store_image_list(p->st, &n);
+	for (i = 0; i < p->nlayers; i++) {
+		struct pull_layer *l = &p->layers[i];
+		char lockname[80], from[100], to[160];
+		struct err e;
+		int used = 0, lk, tmp;
+		if (!l->committed)
+			continue;
+		for (k = 0; k < n && !used; k++) {
+			struct buf b = {0};
+			if (store_image_read(p->st, ids[k], &b, &e) == 0 && strstr(b.p, l->diff_id))
+				used = 1;
+			buf_free(&b);
+		}
+		snprintf(lockname, sizeof lockname, "layer-%s", l->diff_id + 7);
+		if (used || (lk = store_lock(p->st, lockname, 1, &e)) < 0)
+			continue;
+		tmp = store_tmp(p->st, &e);
+		snprintf(from, sizeof from, "layers/%s", l->diff_id + 7);
+		snprintf(to, sizeof to, "%s/R-%.64s", p->st->tmpname, l->diff_id + 7);
+		if (tmp >= 0 && renameat(p->st->fd, from, p->st->fd, to) == 0)
+			rm_rf(p->st->fd, to, &e);
+		close(lk);
+	}
+	for (k = 0; k < n; k++)
+		free(ids[k]);
+	free(ids);
+}
 
 /* ---------------------------------------------------------------- platforms */
 
@@ -267,6 +302,7 @@ struct pipe {
 	struct layer_apply *apply;
 	int kind;               /* 0 undecided, 1 gzip, 2 plain tar */
 	int gz_done, tar_done;
+	int sink_failed;        /* the error came from tar/extraction, not from inflate */
 	uint64_t cz_bytes, raw_bytes;
 };
 
@@ -286,8 +322,10 @@ pipe_raw(void *ctx, const uint8_t *data, size_t n, struct err *e)
 		return 0;
 	}
 	r = tar_push(pp->tar, data, n, e);
-	if (r < 0)
+	if (r < 0) {
+		pp->sink_failed = 1;
 		return -1;
+	}
 	if (r == 1)
 		pp->tar_done = 1;
 	return 0;
@@ -315,7 +353,7 @@ pipe_push(struct pipe *pp, const uint8_t *data, size_t n, struct err *e)
 			return err_set(e, ERR_FORMAT, "gzip: data after the end of the stream");
 		r = gz_push(pp->gz, data, n, &used, pipe_raw, pp, e);
 		if (r < 0)
-			return err_ctx(e, "inflate");
+			return pp->sink_failed ? -1 : err_ctx(e, "inflate");
 		if (r == 1)
 			pp->gz_done = 1;
 		data += used;
@@ -372,6 +410,29 @@ pipe_finish(struct pipe *pp, struct err *e)
 	return layer_apply_finish(pp->apply, e);
 }
 
+/* The pipeline failed: if the blob itself is corrupt, say so rather than what the garbage broke.
+ * Reads on (hashing only) up to the size the manifest declared. */
+static void
+pull_blame_digest(struct pull *p, struct pipe *pp, uint8_t *buf, size_t bufsize, struct err *e)
+{
+	struct err ignore;
+	char got[72];
+	ssize_t k = 1;
+	while (pp->l->size > 0 && (int64_t)pp->cz_bytes < pp->l->size && k > 0) {
+		size_t want = (size_t)(pp->l->size - (int64_t)pp->cz_bytes);
+		k = http_read(p->reg.http, buf, want < bufsize ? want : bufsize, &ignore);
+		if (k > 0) {
+			sha256_update(&pp->cz, buf, (size_t)k);
+			pp->cz_bytes += (uint64_t)k;
+		}
+	}
+	if ((int64_t)pp->cz_bytes != pp->l->size)
+		return;
+	sha256_digest_str(&pp->cz, got);
+	if (strcmp(got, pp->l->digest))
+		err_set(e, ERR_DIGEST, "blob digest mismatch: expected %s, got %s", pp->l->digest, got);
+}
+
 /* Stream one layer's blob into tmpdir/diff; tmpdir then holds diff/ and size. */
 static int
 pull_stream(struct pull *p, struct pull_layer *l, int tmpfd, struct err *e)
@@ -405,8 +466,10 @@ pull_stream(struct pull *p, struct pull_layer *l, int tmpfd, struct err *e)
 	if (reg_open_blob(&p->reg, l->digest, &rs, e) < 0)
 		goto out;
 	while ((k = http_read(p->reg.http, chunk, sizeof chunk, e)) > 0) {
-		if (pipe_push(&pp, chunk, (size_t)k, e) < 0)
+		if (pipe_push(&pp, chunk, (size_t)k, e) < 0) {
+			pull_blame_digest(p, &pp, chunk, sizeof chunk, e);
 			goto out;
+		}
 		if (p->tty && now_ns() - last > 100000000) {
 			last = now_ns();
 			pull_progress(p, l, "Downloading", (int64_t)pp.cz_bytes, 0);
@@ -474,6 +537,7 @@ pull_layer(struct pull *p, size_t i, struct err *e)
 			printf("\r\033[K");
 	} else {
 		p->downloaded = 1;
+		l->committed = 1;
 		pull_progress(p, l, "Pull complete", -1, 1);
 	}
 	close(lk);
@@ -595,8 +659,10 @@ pull_image(struct store *st, const char *refstr, const char *platform, int quiet
 	if (pull_resolve(&p, &e) < 0)
 		die("pull %s: %s", refstr, e.msg);
 	for (i = 0; i < p.nlayers; i++) {
-		if (pull_layer(&p, i, &e) < 0)
+		if (pull_layer(&p, i, &e) < 0) {
+			pull_rollback(&p);
 			die("pull %s: layer %zu/%zu: %s", refstr, i + 1, p.nlayers, e.msg);
+		}
 	}
 	ref_name(&p.ref, full, sizeof full);
 	tags = store_tags_load(st, &e);
@@ -604,8 +670,10 @@ pull_image(struct store *st, const char *refstr, const char *platform, int quiet
 	if (tags && p.ref.tag[0])
 		old_id = json_getstr(json_root(tags), tagkey);
 	uptodate = !p.downloaded && old_id && !strcmp(old_id, p.config_digest);
-	if (pull_record(&p, &e) < 0)
+	if (pull_record(&p, &e) < 0) {
+		pull_rollback(&p);
 		die("pull %s: %s", refstr, e.msg);
+	}
 	if (p.ref.tag[0] && store_tag_set(st, tagkey, p.config_digest, &e) < 0)
 		die("pull %s: %s", refstr, e.msg);
 	json_free(tags);
