@@ -14,13 +14,14 @@ failures=()
 pass() { passed=$((passed + 1)); echo "ok   $1"; }
 fail() { failed=$((failed + 1)); failures+=("$1"); echo "FAIL $1"; }
 
-if ! make -s dock unit >build.log 2>&1; then
-	cat build.log
+mkdir -p build
+if ! make -s dock unit >build/test-build.log 2>&1; then
+	cat build/test-build.log
 	fail "build"
 	echo "$passed passed, $failed failed"
 	exit 1
 fi
-rm -f build.log
+:
 
 # ---- unit tests: each binary prints PASS/FAIL lines
 for bin in build/unit/*; do
@@ -48,8 +49,8 @@ for f in tests/int/*.sh; do
 done
 cases=$(declare -F | awk '{print $3}' | grep '^t_' | grep -- "$pattern")
 if [ -n "$cases" ]; then
-	if ! fixture_up >fixture.log 2>&1; then
-		cat fixture.log
+	if ! fixture_up >build/fixture.log 2>&1; then
+		cat build/fixture.log
 		fail "fixture setup"
 	else
 		for c in $cases; do
@@ -62,7 +63,7 @@ if [ -n "$cases" ]; then
 			esac
 		done
 	fi
-	fixture_down >>fixture.log 2>&1
+	fixture_down >>build/fixture.log 2>&1
 fi
 
 if [ ${#failures[@]} -gt 0 ]; then

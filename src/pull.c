@@ -3,6 +3,7 @@
  * files, into the store's temporary area; a layer is renamed into place only when both of its
  * digests check out.  Owns the pull output (Docker's lines, a live line on a TTY) and image records. */
 
+#include <pthread.h>
 #include <sys/file.h>
 #include <sys/utsname.h>
 
@@ -291,6 +292,163 @@ pull_resolve(struct pull *p, struct err *e)
 	return pull_parse_config(p, e);
 }
 
+/* ---------------------------------------------------------------- the extraction thread */
+
+/* Download, hashing and inflate run on one core while tar parsing and file creation (bound by the
+ * filesystem's metadata costs) run on another.  Between them a ring of fixed blocks: memory stays
+ * RING_BLOCKS * RING_BLOCK whatever the layer's size. */
+#define RING_BLOCKS 8
+#define RING_BLOCK (128 << 10)
+
+struct ring {
+	pthread_mutex_t mu;
+	pthread_cond_t can_put, can_get;
+	uint8_t *blk[RING_BLOCKS];
+	size_t len[RING_BLOCKS];
+	unsigned head, tail, count; /* producer fills blk[head]; consumer owns count blocks from tail */
+	int eof, stop;              /* producer finished / asked to give up */
+	int failed, tar_done;       /* consumer's outcome */
+	struct err err;
+	struct tar *tar;
+	pthread_t thread;
+	int started;
+};
+
+static void *
+ring_consumer(void *arg)
+{
+	struct ring *r = arg;
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		uint8_t *b;
+		size_t n, i;
+		int res = 0;
+		while (!r->count && !r->eof && !r->stop)
+			pthread_cond_wait(&r->can_get, &r->mu);
+		if (!r->count || r->stop)
+			break;
+		b = r->blk[r->tail];
+		n = r->len[r->tail];
+		pthread_mutex_unlock(&r->mu);
+		if (r->tar_done) {
+			/* after the end-of-archive blocks, only zero padding may follow */
+			for (i = 0; i < n; i++)
+				if (b[i])
+					break;
+			if (i < n)
+				res = err_set(&r->err, ERR_FORMAT, "tar: data after end of archive");
+		} else {
+			res = tar_push(r->tar, b, n, &r->err);
+			if (res == 1) {
+				r->tar_done = 1;
+				res = 0;
+			}
+		}
+		pthread_mutex_lock(&r->mu);
+		if (res < 0) {
+			__atomic_store_n(&r->failed, 1, __ATOMIC_RELEASE);
+			pthread_cond_broadcast(&r->can_put);
+			break;
+		}
+		r->tail = (r->tail + 1) % RING_BLOCKS;
+		r->count--;
+		pthread_cond_broadcast(&r->can_put);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+static int
+ring_start(struct ring *r, struct tar *tar, struct err *e)
+{
+	size_t i;
+	memset(r, 0, sizeof *r);
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->can_put, NULL);
+	pthread_cond_init(&r->can_get, NULL);
+	for (i = 0; i < RING_BLOCKS; i++)
+		r->blk[i] = xmalloc(RING_BLOCK);
+	r->tar = tar;
+	if (pthread_create(&r->thread, NULL, ring_consumer, r) != 0)
+		return err_set(e, ERR_SYS, "cannot start the extraction thread");
+	r->started = 1;
+	return 0;
+}
+
+/* Hand a full block to the consumer; wait while the ring is full. */
+static int
+ring_publish(struct ring *r, struct err *e)
+{
+	pthread_mutex_lock(&r->mu);
+	if (r->len[r->head]) {
+		r->head = (r->head + 1) % RING_BLOCKS;
+		r->count++;
+		pthread_cond_signal(&r->can_get);
+	}
+	while (r->count == RING_BLOCKS && !r->failed)
+		pthread_cond_wait(&r->can_put, &r->mu);
+	if (!r->failed)
+		r->len[r->head] = 0;
+	pthread_mutex_unlock(&r->mu);
+	if (r->failed) {
+		*e = r->err;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+ring_put(struct ring *r, const uint8_t *data, size_t n, struct err *e)
+{
+	if (__atomic_load_n(&r->failed, __ATOMIC_ACQUIRE)) {
+		*e = r->err;
+		return -1;
+	}
+	while (n) {
+		size_t room = RING_BLOCK - r->len[r->head], k = n < room ? n : room;
+		memcpy(r->blk[r->head] + r->len[r->head], data, k);
+		r->len[r->head] += k;
+		data += k;
+		n -= k;
+		if (r->len[r->head] == RING_BLOCK && ring_publish(r, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Finish (ok=1: flush and wait for the consumer) or abandon (ok=0); frees the ring. */
+static int
+ring_end(struct ring *r, int ok, struct err *e)
+{
+	size_t i;
+	int ret = 0;
+	if (!r->blk[0])
+		return 0; /* never started, or already ended */
+	if (r->started) {
+		if (ok && ring_publish(r, e) < 0)
+			ok = 0, ret = -1;
+		pthread_mutex_lock(&r->mu);
+		r->eof = 1;
+		if (!ok)
+			r->stop = 1;
+		pthread_cond_broadcast(&r->can_get);
+		pthread_mutex_unlock(&r->mu);
+		pthread_join(r->thread, NULL);
+		r->started = 0;
+		if (ok && r->failed) {
+			*e = r->err;
+			ret = -1;
+		}
+	}
+	for (i = 0; i < RING_BLOCKS; i++)
+		free(r->blk[i]);
+	memset(r->blk, 0, sizeof r->blk);
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->can_put);
+	pthread_cond_destroy(&r->can_get);
+	return ret;
+}
+
 /* ---------------------------------------------------------------- the layer pipeline */
 
 struct pipe {
@@ -301,33 +459,22 @@ struct pipe {
 	struct tar *tar;
 	struct layer_apply *apply;
 	int kind;               /* 0 undecided, 1 gzip, 2 plain tar */
-	int gz_done, tar_done;
+	int gz_done;
 	int sink_failed;        /* the error came from tar/extraction, not from inflate */
 	uint64_t cz_bytes, raw_bytes;
+	struct ring ring;
 };
 
 static int
 pipe_raw(void *ctx, const uint8_t *data, size_t n, struct err *e)
 {
 	struct pipe *pp = ctx;
-	int r;
 	sha256_update(&pp->raw, data, n);
 	pp->raw_bytes += n;
-	if (pp->tar_done) {
-		/* after the end-of-archive blocks, only padding may follow */
-		size_t i;
-		for (i = 0; i < n; i++)
-			if (data[i])
-				return err_set(e, ERR_FORMAT, "tar: data after end of archive");
-		return 0;
-	}
-	r = tar_push(pp->tar, data, n, e);
-	if (r < 0) {
+	if (ring_put(&pp->ring, data, n, e) < 0) {
 		pp->sink_failed = 1;
 		return -1;
 	}
-	if (r == 1)
-		pp->tar_done = 1;
 	return 0;
 }
 
@@ -397,7 +544,9 @@ pipe_finish(struct pipe *pp, struct err *e)
 	char got[72];
 	if (pp->kind == 1 && !pp->gz_done)
 		return err_set(e, ERR_FORMAT, "inflate: unexpected end of gzip stream (truncated layer)");
-	if (!pp->tar_done && tar_finish(pp->tar, e) < 0)
+	if (ring_end(&pp->ring, 1, e) < 0)
+		return -1;
+	if (!pp->ring.tar_done && tar_finish(pp->tar, e) < 0)
 		return err_ctx(e, "tar");
 	sha256_digest_str(&pp->cz, got);
 	if (strcmp(got, pp->l->digest))
@@ -463,6 +612,8 @@ pull_stream(struct pull *p, struct pull_layer *l, int tmpfd, struct err *e)
 	pp.gz = gz_new();
 	pp.apply = layer_apply_new(difffd, &lo);
 	pp.tar = tar_new(&layer_tar_cb, pp.apply);
+	if (ring_start(&pp.ring, pp.tar, e) < 0)
+		goto out;
 	if (reg_open_blob(&p->reg, l->digest, &rs, e) < 0)
 		goto out;
 	while ((k = http_read(p->reg.http, chunk, sizeof chunk, e)) > 0) {
@@ -485,6 +636,10 @@ pull_stream(struct pull *p, struct pull_layer *l, int tmpfd, struct err *e)
 		goto out;
 	ret = 0;
 out:
+	{
+		struct err ignore;
+		ring_end(&pp.ring, 0, &ignore);
+	}
 	http_resp_free(&rs);
 	tar_free(pp.tar);
 	layer_apply_free(pp.apply);
