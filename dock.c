@@ -20,6 +20,10 @@
 #include "src/login.c"
 #include "src/pull.c"
 #include "src/images.c"
+#include "src/user.c"
+#include "src/container.c"
+#include "src/run.c"
+#include "src/runcmd.c"
 
 /* ---------------------------------------------------------------- global options */
 
@@ -33,6 +37,7 @@ static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 
 static const struct cmd commands[] = {
+	{"run", cmd_run, "Create and run a container from an image"},
 	{"pull", cmd_pull, "Download an image from a registry"},
 	{"images", cmd_images, "List images"},
 	{"rmi", cmd_rmi, "Remove images"},

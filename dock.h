@@ -15,6 +15,7 @@ int cmd_image_inspect(int argc, char **argv);
 int cmd_unpack(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_logout(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif
 #include <stddef.h>
@@ -121,7 +122,7 @@ void sha256_update(struct sha256 *s, const void *data, size_t n);
 void sha256_final(struct sha256 *s, uint8_t out[32]);
 /* "sha256:" + 64 hex: out needs 72 bytes. */
 void sha256_digest_str(struct sha256 *s, char out[72]);
-const char *sha256_impl(void); /* "sha-ni" or "portable" */
+const char *sha256_impl(void); /* "sha-ni" or "portable"; any thread, one context each */
 
 /* ---------------------------------------------------------------- json: parser and writer */
 
@@ -187,21 +188,26 @@ int digest_valid(const char *d); /* "sha256:" + 64 lowercase hex */
 
 /* ---------------------------------------------------------------- gz: streaming inflate */
 
-struct gz; /* gzip member decoder, 32 KiB window */
+struct gz; /* gzip member decoder, 32 KiB window; ~180 KiB */
+/* Gets output in chunks of up to 128 KiB; returns 0, or -1 with e set to stop decoding. */
 typedef int (*gz_out_fn)(void *ctx, const uint8_t *data, size_t n, struct err *e);
-struct gz *gz_new(void);
+struct gz *gz_new(void); /* NULL when out of memory */
 void gz_free(struct gz *z);
-void gz_reset(struct gz *z);
-/* Feed n compressed bytes; decompressed bytes go to out() as they are produced.  *used gets how
- * many input bytes were consumed.  Returns 0 when more input is wanted, 1 when the gzip stream has
- * ended with its CRC-32 and length verified (further members are handled; trailing zero padding is
- * accepted), -1 on error (sticky). */
+void gz_reset(struct gz *z); /* ready for a new stream; clears the sticky error */
+/* Feed n compressed bytes (any split); every byte they decode to has gone to out() (NULL: drop
+ * it) when this returns.  *used gets how many input bytes were consumed: all n unless -1.
+ * Returns 1 when the input so far ends a gzip stream whose CRC-32 and length were verified,
+ * 0 when more input is wanted, -1 on error (sticky; ERR_FORMAT with a bare message such as
+ * "invalid distance too far back", or what out() set).  After 1, keep pushing whatever follows:
+ * further members are decoded (returning 0 inside one), zero padding is accepted (1), anything
+ * else is an error.  At end of input, the last return must be 1, or the data was truncated. */
 int gz_push(struct gz *z, const uint8_t *in, size_t n, size_t *used, gz_out_fn out, void *ctx,
 	    struct err *e);
-/* Raw deflate, no gzip framing (for tests and zlib-wrapped data). */
+/* Raw deflate, no gzip framing (for tests and zlib-wrapped data).  Returns 1 once the final
+ * block has ended; bytes after it are left unused (*used stops there). */
 int gz_push_raw(struct gz *z, const uint8_t *in, size_t n, size_t *used, gz_out_fn out, void *ctx,
 		struct err *e);
-uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n);
+uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n); /* crc32_update(0, ...) to start */
 
 /* ---------------------------------------------------------------- tar: streaming parser */
 
@@ -240,7 +246,8 @@ struct tar *tar_new(const struct tar_cb *cb, void *ctx);
 void tar_free(struct tar *t);
 /* Returns 0 (more wanted), 1 (end-of-archive blocks seen), -1 (error, sticky). */
 int tar_push(struct tar *t, const uint8_t *p, size_t n, struct err *e);
-/* Call at end of input: an archive cut inside an entry is an error. */
+/* Call at end of input: 0 after two zero blocks, one zero block, or none at a block boundary
+ * between entries; an archive cut inside an entry or its extended headers is ERR_FORMAT. */
 int tar_finish(struct tar *t, struct err *e);
 
 /* ---------------------------------------------------------------- layer: safe extraction */
@@ -249,7 +256,7 @@ int tar_finish(struct tar *t, struct err *e);
  * devices, opaque directories get the overlay.opaque xattr ("trusted." as root, "user." otherwise).
  * Nothing outside rootfd is ever created, changed or followed. */
 struct layer_opts {
-	int rootless;           /* no chown/mknod; user.overlay.* xattrs */
+	int rootless;           /* no chown, no devices (fifos, whiteouts yes); user.overlay.* */
 	uint64_t max_bytes;     /* cap on uncompressed size (0: none) */
 	void (*warn)(const char *msg);
 };
@@ -446,6 +453,34 @@ void platform_string(const struct platform *p, char *out, size_t n);
 void pull_image(struct store *st, const char *refstr, const char *platform, int quiet, char out_id[72]);
 int image_resolve(struct store *st, const char *name, char id[72], char *tagkey, size_t tklen,
 		  struct err *e);
+
+/* ---------------------------------------------------------------- user: User spec to ids */
+
+struct user_ids {
+	uint32_t uid, gid;
+	uint32_t groups[64];   /* for setgroups(): gid first (as Docker), then groups listing name;
+				* no duplicates; never anything of the caller's */
+	size_t ngroups;        /* >= 1 after user_resolve */
+	char home[256];        /* from passwd, "/" when unknown or empty */
+	char name[64];         /* user name if known, else "" */
+};
+/* spec: "", "name", "uid", "name:group", "uid:gid", "name:gid", "uid:group", ":group".  rootfd is
+ * the container's root directory; etc/passwd and etc/group are opened inside it as the container
+ * sees them (symlinks resolved against rootfd, never out of it: openat2 RESOLVE_IN_ROOT, or an
+ * O_NOFOLLOW walk), and only if they are regular files.  Empty spec = root: uid 0, root's gid,
+ * home and groups if passwd has uid 0, else 0:0.  A file that is absent reads as empty.  Returns 0,
+ * or -1 with e set: ERR_NOTFOUND "unable to find user NAME: no matching entries in passwd file" (or
+ * group ... group file), ERR_USAGE for two ':' or an id outside 0..4294967294, ERR_LIMIT for a
+ * file over 4 MiB, a line over 64 KiB, over 64 groups, ERR_FORMAT for a non-regular file. */
+int user_resolve(int rootfd, const char *spec, struct user_ids *out, struct err *e);
+/* Parsers on buffers, for tests and fuzzing; on a match they fill out, else leave it alone.
+ * passwd: the first entry named name (or, name NULL, numbered uid) sets uid, gid, home and name;
+ * 1 found, 0 not, -1 over a limit. */
+int user_parse_passwd(const char *buf, size_t n, const char *name, long uid, struct user_ids *out);
+/* group: with group (a name) or gid >= 0, the first such entry sets out->gid: 1 found, 0 not.
+ * With neither, every entry listing out->name as a member adds its gid to out->groups unless
+ * there already: 0.  -1 over a limit. */
+int user_parse_group(const char *buf, size_t n, const char *group, long gid, struct user_ids *out);
 
 /* Commands: int cmd_NAME(int argc, char **argv), argv[0] being the command's name. */
 int cmd_pull(int argc, char **argv);

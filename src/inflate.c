@@ -4,6 +4,12 @@
  * chunks from a buffer that also serves as the 32 KiB window.  Does no I/O.  Owns its struct gz
  * and the process-wide CRC and fixed-code tables, built on first use. */
 
+#include <pthread.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
 /* ---------------------------------------------------------------- sizes and table entries */
 
 #define GZ_WSIZE 32768                    /* deflate's window */
@@ -24,11 +30,11 @@
  * bits), bits 8-11 how many extra bits follow (or a subtable's index bits), bits 12-15 the kind,
  * bits 16-31 the value: literal byte, base length, base distance, code length symbol, or the
  * subtable's offset. */
-#define E_BAD 0x1000u /* a code no symbol may use */
-#define E_EOB 0x2000u
-#define E_SUB 0x4000u
-#define E_LIT 0x8000u
-#define E_EXTRA(ent) (((ent) >> 8) & 15)
+#define GZ_E_BAD 0x1000u /* a code no symbol may use */
+#define GZ_E_EOB 0x2000u
+#define GZ_E_SUB 0x4000u
+#define GZ_E_LIT 0x8000u
+#define GZ_E_EXTRA(ent) (((ent) >> 8) & 15)
 #define GZ_MASK(n) ((1u << (n)) - 1)
 
 enum { GZ_KIND_LIT, GZ_KIND_DIST, GZ_KIND_CLEN };
@@ -100,11 +106,99 @@ gz_le64(const uint8_t *p)
 
 /* Slicing by 8: table k gives the CRC contribution of a byte followed by k zero bytes, so eight
  * input bytes fold in with eight independent lookups. */
-static uint32_t crc_tab[8][256];
-static int crc_ready;
+static uint32_t gz_crc_tab[8][256];
+static pthread_once_t gz_crc_once = PTHREAD_ONCE_INIT;
+
+static uint32_t
+gz_crc32_table(uint32_t crc, const uint8_t *p, size_t n)
+{
+	for (; n && ((uintptr_t)p & 7); n--)
+		crc = gz_crc_tab[0][(crc ^ *p++) & 0xff] ^ crc >> 8;
+	for (; n >= 8; n -= 8, p += 8) {
+		uint64_t v = gz_le64(p) ^ crc;
+		crc = gz_crc_tab[7][v & 0xff] ^ gz_crc_tab[6][(v >> 8) & 0xff] ^
+		      gz_crc_tab[5][(v >> 16) & 0xff] ^ gz_crc_tab[4][(v >> 24) & 0xff] ^
+		      gz_crc_tab[3][(v >> 32) & 0xff] ^ gz_crc_tab[2][(v >> 40) & 0xff] ^
+		      gz_crc_tab[1][(v >> 48) & 0xff] ^ gz_crc_tab[0][v >> 56];
+	}
+	for (; n; n--)
+		crc = gz_crc_tab[0][(crc ^ *p++) & 0xff] ^ crc >> 8;
+	return crc;
+}
+
+#if defined(__x86_64__)
+/* Carry-less multiplication (PCLMULQDQ) folds the message 64 bytes at a time, as in Intel's "Fast
+ * CRC Computation for Generic Polynomials Using PCLMULQDQ Instruction" (2009).  With bits
+ * reflected, a 16-byte chunk X loaded little-endian is H*x^64 + L, H in the low half.  Since the
+ * CRC only depends on the message modulo P, X followed by k more bits may be replaced by
+ * H*(x^(k+64) mod P) + L*(x^k mod P), a value of at most 96 bits that lines up with the next
+ * chunk.  A reflected 64x64 product comes out one bit short of the 128-bit layout, so each
+ * constant is x^(k-1) mod P.  The last 128-bit remainder and any tail bytes go through the
+ * table code, which computes exactly what remains (message * x^32 mod P). */
+/* {x^191, x^127} and {x^575, x^511} mod P, as operands */
+static uint64_t gz_crc_k128[2], gz_crc_k512[2];
+static int gz_crc_clmul_ok;
+
+static uint64_t
+gz_crc_xpow_mod(unsigned d)
+{
+	uint64_t r = 1, out = 0;
+	unsigned i;
+	for (i = 0; i < d; i++) {
+		r <<= 1;
+		if (r >> 32)
+			r ^= 0x104c11db7ull; /* P in normal bit order */
+	}
+	for (i = 0; i < 32; i++) /* reflect, then place as the top half of a 64-bit operand */
+		out |= (r >> i & 1) << (63 - i);
+	return out;
+}
+
+__attribute__((target("pclmul,sse2"))) static uint32_t
+gz_crc32_clmul(uint32_t crc, const uint8_t *p, size_t n)
+{
+	const __m128i k4 = _mm_set_epi64x((long long)gz_crc_k512[1], (long long)gz_crc_k512[0]);
+	const __m128i k1 = _mm_set_epi64x((long long)gz_crc_k128[1], (long long)gz_crc_k128[0]);
+	__m128i a0, a1, a2, a3;
+	uint8_t rest[16];
+
+	/* n >= 64.  The register's starting value acts as if xored into the first four bytes. */
+	a0 = _mm_xor_si128(_mm_loadu_si128((const __m128i *)p), _mm_cvtsi32_si128((int)crc));
+	a1 = _mm_loadu_si128((const __m128i *)(p + 16));
+	a2 = _mm_loadu_si128((const __m128i *)(p + 32));
+	a3 = _mm_loadu_si128((const __m128i *)(p + 48));
+	p += 64;
+	n -= 64;
+#define GZ_CRC_FOLD(acc, k, next)                                                                 \
+	(acc = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(acc, k, 0x00),                    \
+					   _mm_clmulepi64_si128(acc, k, 0x11)),                   \
+			     next))
+	for (; n >= 64; n -= 64, p += 64) {
+		GZ_CRC_FOLD(a0, k4, _mm_loadu_si128((const __m128i *)p));
+		GZ_CRC_FOLD(a1, k4, _mm_loadu_si128((const __m128i *)(p + 16)));
+		GZ_CRC_FOLD(a2, k4, _mm_loadu_si128((const __m128i *)(p + 32)));
+		GZ_CRC_FOLD(a3, k4, _mm_loadu_si128((const __m128i *)(p + 48)));
+	}
+	GZ_CRC_FOLD(a0, k1, a1);
+	GZ_CRC_FOLD(a0, k1, a2);
+	GZ_CRC_FOLD(a0, k1, a3);
+	for (; n >= 16; n -= 16, p += 16)
+		GZ_CRC_FOLD(a0, k1, _mm_loadu_si128((const __m128i *)p));
+#undef GZ_CRC_FOLD
+	_mm_storeu_si128((__m128i *)rest, a0);
+	return gz_crc32_table(gz_crc32_table(0, rest, 16), p, n);
+}
+
+static int
+gz_crc_have_clmul(void)
+{
+	unsigned a, b, c, d;
+	return __get_cpuid(1, &a, &b, &c, &d) && (c & 1u << 1);
+}
+#endif
 
 static void
-crc_init(void)
+gz_crc_init(void)
 {
 	uint32_t c;
 	int i, k;
@@ -112,32 +206,30 @@ crc_init(void)
 		c = (uint32_t)i;
 		for (k = 0; k < 8; k++)
 			c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-		crc_tab[0][i] = c;
+		gz_crc_tab[0][i] = c;
 	}
 	for (i = 0; i < 256; i++)
 		for (k = 1; k < 8; k++)
-			crc_tab[k][i] = crc_tab[k - 1][i] >> 8 ^ crc_tab[0][crc_tab[k - 1][i] & 0xff];
-	crc_ready = 1;
+			gz_crc_tab[k][i] =
+				gz_crc_tab[k - 1][i] >> 8 ^ gz_crc_tab[0][gz_crc_tab[k - 1][i] & 0xff];
+#if defined(__x86_64__)
+	gz_crc_k128[0] = gz_crc_xpow_mod(191);
+	gz_crc_k128[1] = gz_crc_xpow_mod(127);
+	gz_crc_k512[0] = gz_crc_xpow_mod(575);
+	gz_crc_k512[1] = gz_crc_xpow_mod(511);
+	gz_crc_clmul_ok = gz_crc_have_clmul();
+#endif
 }
 
 uint32_t
 crc32_update(uint32_t crc, const uint8_t *p, size_t n)
 {
-	if (!crc_ready)
-		crc_init();
-	crc = ~crc;
-	for (; n && ((uintptr_t)p & 7); n--)
-		crc = crc_tab[0][(crc ^ *p++) & 0xff] ^ crc >> 8;
-	for (; n >= 8; n -= 8, p += 8) {
-		uint64_t v = gz_le64(p) ^ crc;
-		crc = crc_tab[7][v & 0xff] ^ crc_tab[6][(v >> 8) & 0xff] ^
-		      crc_tab[5][(v >> 16) & 0xff] ^ crc_tab[4][(v >> 24) & 0xff] ^
-		      crc_tab[3][(v >> 32) & 0xff] ^ crc_tab[2][(v >> 40) & 0xff] ^
-		      crc_tab[1][(v >> 48) & 0xff] ^ crc_tab[0][v >> 56];
-	}
-	for (; n; n--)
-		crc = crc_tab[0][(crc ^ *p++) & 0xff] ^ crc >> 8;
-	return ~crc;
+	pthread_once(&gz_crc_once, gz_crc_init); /* the extraction may run on another thread */
+#if defined(__x86_64__)
+	if (n >= 64 && gz_crc_clmul_ok)
+		return ~gz_crc32_clmul(~crc, p, n);
+#endif
+	return ~gz_crc32_table(~crc, p, n);
 }
 
 /* ---------------------------------------------------------------- Huffman tables */
@@ -153,10 +245,11 @@ static const uint16_t gz_dist_base[30] = {1,    2,    3,    4,    5,    7,     9
 static const uint8_t gz_dist_extra[30] = {0, 0, 0, 0, 1, 1, 2, 2,  3,  3,  4,  4,  5,  5,  6,
 					  6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
 /* RFC 1951 3.2.7: the order code length code lengths come in. */
-static const uint8_t gz_clen_order[19] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
+static const uint8_t gz_clen_order[19] = {16, 17, 18, 0, 8,  7, 9,  6, 10, 5,
+					   11, 4,  12, 3, 13, 2, 14, 1, 15};
 
 static uint32_t gz_fixed_lit[GZ_LIT_ENOUGH], gz_fixed_dist[GZ_DIST_ENOUGH];
-static int gz_fixed_ready;
+static pthread_once_t gz_fixed_once = PTHREAD_ONCE_INIT;
 
 /* What symbol s decodes to, without its code length. */
 static uint32_t
@@ -165,14 +258,15 @@ gz_symval(int kind, unsigned s)
 	if (kind == GZ_KIND_CLEN)
 		return s << 16;
 	if (kind == GZ_KIND_DIST)
-		return s < 30 ? (uint32_t)gz_dist_base[s] << 16 | (uint32_t)gz_dist_extra[s] << 8 : E_BAD;
+		return s < 30 ? (uint32_t)gz_dist_base[s] << 16 | (uint32_t)gz_dist_extra[s] << 8
+			      : GZ_E_BAD;
 	if (s < 256)
-		return E_LIT | s << 16;
+		return GZ_E_LIT | s << 16;
 	if (s == 256)
-		return E_EOB;
+		return GZ_E_EOB;
 	if (s < 286)
 		return (uint32_t)gz_len_base[s - 257] << 16 | (uint32_t)gz_len_extra[s - 257] << 8;
-	return E_BAD;
+	return GZ_E_BAD;
 }
 
 /* Build the decoding table for the canonical code with these lengths (RFC 1951 3.2.2).  A code
@@ -204,7 +298,7 @@ gz_build(uint32_t *t, size_t tsize, unsigned tbits, const uint8_t *lens, unsigne
 		if (max != 0 && (max != 1 || kind == GZ_KIND_CLEN))
 			return -1;
 		for (i = 0; i < 1u << tbits; i++)
-			t[i] = E_BAD | 1;
+			t[i] = GZ_E_BAD | 1;
 		if (max == 0)
 			return 0;
 	}
@@ -218,12 +312,15 @@ gz_build(uint32_t *t, size_t tsize, unsigned tbits, const uint8_t *lens, unsigne
 	memcpy(left, count, sizeof left);
 
 	for (i = 0, len = 0; i < ncodes; i++) {
-		unsigned sym = sorted[i], l = lens[sym], rev = 0, k, j;
+		unsigned sym = sorted[i], l = lens[sym], rev, j;
 		uint32_t ent;
 		code <<= l - len; /* canonical: a longer code continues from the next shorter value */
 		len = l;
-		for (k = 0; k < len; k++)
-			rev |= (code >> k & 1) << (len - 1 - k);
+		rev = code;
+		rev = (rev >> 1 & 0x5555) | (rev & 0x5555) << 1;
+		rev = (rev >> 2 & 0x3333) | (rev & 0x3333) << 2;
+		rev = (rev >> 4 & 0x0f0f) | (rev & 0x0f0f) << 4;
+		rev = ((rev >> 8 | rev << 8) & 0xffff) >> (16 - len);
 		ent = gz_symval(kind, sym);
 		if (len <= tbits) {
 			ent |= len;
@@ -249,7 +346,7 @@ gz_build(uint32_t *t, size_t tsize, unsigned tbits, const uint8_t *lens, unsigne
 					return -1;
 				sub = next;
 				next += 1u << subbits;
-				t[prefix] = E_SUB | sub << 16 | subbits << 8 | tbits;
+				t[prefix] = GZ_E_SUB | sub << 16 | subbits << 8 | tbits;
 			}
 			ent |= len - tbits;
 			for (j = rev >> tbits; j < 1u << subbits; j += 1u << (len - tbits))
@@ -272,7 +369,6 @@ gz_fixed_init(void)
 	gz_build(gz_fixed_lit, GZ_LIT_ENOUGH, GZ_LBITS, lens, 288, GZ_KIND_LIT);
 	memset(lens, 5, 32);
 	gz_build(gz_fixed_dist, GZ_DIST_ENOUGH, GZ_DBITS, lens, 32, GZ_KIND_DIST);
-	gz_fixed_ready = 1;
 }
 
 /* ---------------------------------------------------------------- bits and output */
@@ -280,7 +376,7 @@ gz_fixed_init(void)
 static int
 gz_fail(struct err *e, const char *what)
 {
-	return err_set(e, ERR_FORMAT, "inflate: %s", what);
+	return err_set(e, ERR_FORMAT, "%s", what);
 }
 
 /* The careful path takes input a byte at a time and only when the bits in hand are not enough,
@@ -394,9 +490,17 @@ gz_copy(uint8_t *op, unsigned dist, unsigned len)
 	} else if (dist == 1) {
 		memset(op, *src, len);
 	} else {
-		do
-			*op++ = *src++;
-		while (op < end);
+		/* The output repeats with period dist, hence also with period d, the first multiple
+		 * of dist of at least 8: a few single bytes, then 8-byte chunks from d back. */
+		static const uint8_t period8[8] = {0, 0, 8, 9, 8, 10, 12, 14};
+		unsigned d = period8[dist];
+		uint8_t *stop = op + (d - dist) < end ? op + (d - dist) : end;
+		while (op < stop) {
+			*op = op[-(ptrdiff_t)dist];
+			op++;
+		}
+		for (src = op - d; op < end; op += 8, src += 8)
+			memcpy(op, src, 8);
 	}
 	return end;
 }
@@ -444,41 +548,56 @@ gz_fast(struct gz *z, struct gz_in *in, struct err *e)
 		bb |= gz_le64(p) << bc;
 		p += (63 - bc) >> 3;
 		bc |= 56;
-
 		ent = lt[bb & GZ_MASK(GZ_LBITS)];
-		if (ent & E_SUB) {
+	have_ent:
+		if (ent & GZ_E_SUB) {
 			bb >>= GZ_LBITS;
 			bc -= GZ_LBITS;
-			ent = lt[(ent >> 16) + (bb & GZ_MASK(E_EXTRA(ent)))];
+			ent = lt[(ent >> 16) + (bb & GZ_MASK(GZ_E_EXTRA(ent)))];
 		}
 		bb >>= ent & 0xff;
 		bc -= ent & 0xff;
-		if (ent & E_LIT) {
+		if (ent & GZ_E_LIT) {
+			/* Literals come in runs: at least 41 bits are still here, enough for another
+			 * literal code without a refill. */
 			*op++ = (uint8_t)(ent >> 16);
-			continue;
+			ent = lt[bb & GZ_MASK(GZ_LBITS)];
+			if (ent & GZ_E_LIT) {
+				bb >>= ent & 0xff;
+				bc -= ent & 0xff;
+				*op++ = (uint8_t)(ent >> 16);
+				continue;
+			}
+			/* A refill only adds bits above the ones looked up, so the entry stays valid. */
+			if (end - p < 8 || op > olim)
+				continue;
+			bb |= gz_le64(p) << bc;
+			p += (63 - bc) >> 3;
+			bc |= 56;
+			goto have_ent;
 		}
-		if (ent & (E_EOB | E_BAD)) {
-			r = ent & E_EOB ? 1 : gz_fail(e, "invalid literal/length code");
+		if (ent & (GZ_E_EOB | GZ_E_BAD)) {
+			r = ent & GZ_E_EOB ? 1 : gz_fail(e, "invalid literal/length code");
 			break;
 		}
-		x = E_EXTRA(ent);
+		x = GZ_E_EXTRA(ent);
 		len = (ent >> 16) + ((unsigned)bb & GZ_MASK(x));
 		bb >>= x;
 		bc -= x;
 
 		ent = dt[bb & GZ_MASK(GZ_DBITS)];
-		if (ent & E_SUB) {
+		if (ent & GZ_E_SUB) {
 			bb >>= GZ_DBITS;
 			bc -= GZ_DBITS;
-			ent = dt[(ent >> 16) + (bb & GZ_MASK(E_EXTRA(ent)))];
+			ent = dt[(ent >> 16) + (bb & GZ_MASK(GZ_E_EXTRA(ent)))];
 		}
 		bb >>= ent & 0xff;
 		bc -= ent & 0xff;
-		if (ent & E_BAD) {
+		if (ent & GZ_E_BAD) {
 			r = gz_fail(e, "invalid distance code");
 			break;
 		}
-		x = E_EXTRA(ent);
+		x = GZ_E_EXTRA(ent);
 		dist = (ent >> 16) + ((unsigned)bb & GZ_MASK(x));
 		bb >>= x;
 		bc -= x;
@@ -506,14 +625,14 @@ gz_sym(struct gz *z, struct gz_in *in, const uint32_t *t, unsigned tbits, unsign
 		uint64_t b = z->bb >> off;
 		unsigned have = z->bc - off;
 		uint32_t en = t[b & GZ_MASK(tbits)];
-		if (!(en & E_SUB)) {
+		if (!(en & GZ_E_SUB)) {
 			if ((en & 0xff) <= have) {
 				*ent = en;
 				*nbits = en & 0xff;
 				return 1;
 			}
 		} else if (have >= tbits) {
-			uint32_t sub = t[(en >> 16) + ((b >> tbits) & GZ_MASK(E_EXTRA(en)))];
+			uint32_t sub = t[(en >> 16) + ((b >> tbits) & GZ_MASK(GZ_E_EXTRA(en)))];
 			if (tbits + (sub & 0xff) <= have) {
 				*ent = sub;
 				*nbits = tbits + (sub & 0xff);
@@ -536,27 +655,27 @@ gz_slow_item(struct gz *z, struct gz_in *in, struct err *e)
 		return -1;
 	if (!gz_sym(z, in, z->lt, GZ_LBITS, 0, &ent, &n))
 		return 0;
-	if (ent & E_LIT) {
+	if (ent & GZ_E_LIT) {
 		gz_drop(z, n);
 		z->buf[z->op++] = (uint8_t)(ent >> 16);
 		return 1;
 	}
-	if (ent & E_EOB) {
+	if (ent & GZ_E_EOB) {
 		gz_drop(z, n);
 		gz_block_done(z);
 		return 1;
 	}
-	if (ent & E_BAD)
+	if (ent & GZ_E_BAD)
 		return gz_fail(e, "invalid literal/length code");
-	x = E_EXTRA(ent);
+	x = GZ_E_EXTRA(ent);
 	if (!gz_need(z, in, n + x))
 		return 0;
 	len = (ent >> 16) + ((unsigned)(z->bb >> n) & GZ_MASK(x));
 	if (!gz_sym(z, in, z->dt, GZ_DBITS, n + x, &dent, &dn))
 		return 0;
-	if (dent & E_BAD)
+	if (dent & GZ_E_BAD)
 		return gz_fail(e, "invalid distance code");
-	dx = E_EXTRA(dent);
+	dx = GZ_E_EXTRA(dent);
 	if (!gz_need(z, in, n + x + dn + dx))
 		return 0;
 	dist = (dent >> 16) + ((unsigned)(z->bb >> (n + x + dn)) & GZ_MASK(dx));
@@ -580,7 +699,7 @@ gz_lens(struct gz *z, struct gz_in *in, struct err *e)
 		unsigned n, sym, x, rep, v = 0;
 		if (!gz_sym(z, in, z->cl, 7, 0, &ent, &n))
 			return 0;
-		if (ent & E_BAD)
+		if (ent & GZ_E_BAD)
 			return gz_fail(e, "invalid code lengths set");
 		sym = ent >> 16;
 		if (sym < 16) {
@@ -607,7 +726,8 @@ gz_lens(struct gz *z, struct gz_in *in, struct err *e)
 		return gz_fail(e, "missing end-of-block code");
 	if (gz_build(z->lit, GZ_LIT_ENOUGH, GZ_LBITS, z->lens, z->nlen, GZ_KIND_LIT) < 0)
 		return gz_fail(e, "invalid literal/lengths set");
-	if (gz_build(z->dist, GZ_DIST_ENOUGH, GZ_DBITS, z->lens + z->nlen, z->ndist, GZ_KIND_DIST) < 0)
+	if (gz_build(z->dist, GZ_DIST_ENOUGH, GZ_DBITS, z->lens + z->nlen, z->ndist,
+		     GZ_KIND_DIST) < 0)
 		return gz_fail(e, "invalid distances set");
 	z->lt = z->lit;
 	z->dt = z->dist;
@@ -687,7 +807,7 @@ gz_header(struct gz *z, struct gz_in *in, struct err *e)
 						return 0;
 					z->hdr[z->hn++] = (uint8_t)b;
 				}
-				if (((uint32_t)z->hdr[0] | (uint32_t)z->hdr[1] << 8) != (z->hcrc & 0xffff))
+				if ((z->hdr[0] | (uint32_t)z->hdr[1] << 8) != (z->hcrc & 0xffff))
 					return gz_fail(e, "header crc mismatch");
 			}
 			z->crc = 0;
@@ -712,10 +832,10 @@ gz_trailer(struct gz *z, struct gz_in *in, struct err *e)
 		return -1;
 	if ((z->hdr[0] | (uint32_t)z->hdr[1] << 8 | (uint32_t)z->hdr[2] << 16 |
 	     (uint32_t)z->hdr[3] << 24) != z->crc)
-		return gz_fail(e, "crc mismatch");
+		return gz_fail(e, "gzip crc-32 mismatch");
 	if ((z->hdr[4] | (uint32_t)z->hdr[5] << 8 | (uint32_t)z->hdr[6] << 16 |
 	     (uint32_t)z->hdr[7] << 24) != z->isize)
-		return gz_fail(e, "length mismatch");
+		return gz_fail(e, "gzip length mismatch");
 	/* The next member starts with no history. */
 	z->op = z->flushed = 0;
 	z->state = GZ_MEMBER_END;
@@ -814,7 +934,8 @@ gz_step(struct gz *z, struct gz_in *in, struct err *e)
 			}
 			for (; z->idx < 19; z->idx++)
 				z->lens[gz_clen_order[z->idx]] = 0;
-			if (gz_build(z->cl, 128, 7, z->lens, 19, GZ_KIND_CLEN) < 0 || (z->cl[0] & E_BAD))
+			if (gz_build(z->cl, 128, 7, z->lens, 19, GZ_KIND_CLEN) < 0 ||
+			    (z->cl[0] & GZ_E_BAD))
 				return gz_fail(e, "invalid code lengths set");
 			z->idx = 0;
 			z->state = GZ_LENS;
@@ -877,10 +998,8 @@ gz_new(void)
 	struct gz *z = malloc(sizeof *z);
 	if (!z)
 		return NULL;
-	if (!gz_fixed_ready)
-		gz_fixed_init();
-	if (!crc_ready)
-		crc_init();
+	pthread_once(&gz_fixed_once, gz_fixed_init);
+	pthread_once(&gz_crc_once, gz_crc_init);
 	gz_reset(z);
 	return z;
 }
@@ -913,7 +1032,7 @@ static int
 gz_run(struct gz *z, int raw, const uint8_t *in, size_t n, size_t *used, gz_out_fn out, void *ctx,
        struct err *e)
 {
-	struct gz_in s = {in, in + n};
+	struct gz_in s = {in, n ? in + n : in}; /* in may be NULL when n is 0 */
 	int r;
 	*used = 0;
 	if (z->state == GZ_ERROR) {
@@ -924,7 +1043,7 @@ gz_run(struct gz *z, int raw, const uint8_t *in, size_t n, size_t *used, gz_out_
 		z->raw = raw;
 		z->state = raw ? GZ_BLOCK : GZ_HEADER;
 	} else if (z->raw != raw) {
-		return err_set(e, ERR_USAGE, "inflate: raw and gzip input mixed in one stream");
+		return err_set(e, ERR_USAGE, "raw and gzip input mixed in one stream");
 	}
 	z->out = out;
 	z->ctx = ctx;

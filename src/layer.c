@@ -31,7 +31,11 @@
  * - Directory mtimes: a directory entry's fd goes on a stack while the entries that follow are
  *   inside it; when the archive leaves it, its mode (rootless) and times are set.  Any entry made in
  *   a directory not on the stack puts that directory's times back afterwards, so unsorted archives
- *   come out right too, with fixed memory. */
+ *   come out right too, with fixed memory.
+ * - Merge: what a layer has replaces what lies below, as overlayfs shows it (a directory of the
+ *   upper layer gives its attributes even if made implicitly).  Hardlinks are kept between names of
+ *   one layer (a fixed table; past it, copies, with a warning); overlay.* xattrs are not copied.
+ *   Rootless, read-only directories below are opened up while entries go in or out of them. */
 
 #include <dirent.h>
 #include <sys/syscall.h>
@@ -139,6 +143,7 @@ layer_clean(const char *in, char *out, struct err *e)
 {
 	const char *p = in;
 	size_t o = 0;
+	int rooted = *in == '/';
 	while (*p) {
 		const char *s = p;
 		size_t n;
@@ -150,6 +155,10 @@ layer_clean(const char *in, char *out, struct err *e)
 		if (n == 0 || (n == 1 && s[0] == '.'))
 			continue;
 		if (n == 2 && s[0] == '.' && s[1] == '.') {
+			/* Docker cleans "/../../x" to "/x" (".." at "/" stays at "/"), so absolute names
+			 * stay inside; a relative name that climbs above the root is an attack */
+			if (o == 0 && rooted)
+				continue;
 			if (o == 0)
 				return err_set(e, ERR_UNSAFE, "%s: climbs out of the layer", in);
 			while (o && out[o - 1] != '/')
@@ -242,16 +251,64 @@ layer_walk(int rootfd, const char *dir, int create, const char *what, struct err
 	return fd;
 }
 
-/* Make room for a non-directory: remove whatever is at name, without following it. */
+static int layer_rm(const struct layer_opts *o, int dirfd, const char *name, struct err *e);
+
+/* Remove everything inside directory fd.  One pass: readdir returns every entry that is not
+ * removed meanwhile exactly once, and only entries already returned are removed. */
 static int
-layer_clear(int pfd, const char *name, const char *what, struct err *e)
+layer_empty_dir(const struct layer_opts *o, int fd, struct err *e)
+{
+	int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
+	struct dirent *de;
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return err_sys(e, "open");
+	}
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (layer_rm(o, fd, de->d_name, e) < 0) {
+			closedir(d);
+			return -1;
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+/* rm -rf name in dirfd, never following a symlink.  Rootless, a read-only directory is opened up
+ * first (root needs no such help). */
+static int
+layer_rm(const struct layer_opts *o, int dirfd, const char *name, struct err *e)
 {
 	struct stat st;
-	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : err_sys(e, "%s: stat", what);
+	int fd, r;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : err_sys(e, "stat %s", name);
 	if (!S_ISDIR(st.st_mode))
-		return unlinkat(pfd, name, 0) < 0 ? err_sys(e, "%s: unlink", what) : 0;
-	return rm_rf(pfd, name, e) < 0 ? err_ctx(e, "%s", what) : 0;
+		return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? err_sys(e, "unlink %s", name) : 0;
+	if (o->rootless && (st.st_mode & 0700) != 0700 &&
+	    fchmodat(dirfd, name, (st.st_mode | 0700) & 07777, AT_SYMLINK_NOFOLLOW) < 0)
+		return err_sys(e, "chmod %s", name);
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(e, "open %s", name);
+	r = layer_empty_dir(o, fd, e);
+	close(fd);
+	if (r < 0)
+		return err_ctx(e, "%s", name);
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return err_sys(e, "rmdir %s", name);
+	return 0;
+}
+
+/* Make room for a non-directory: remove whatever is at name, without following it. */
+static int
+layer_clear(const struct layer_opts *o, int pfd, const char *name, const char *what, struct err *e)
+{
+	return layer_rm(o, pfd, name, e) < 0 ? err_ctx(e, "%s", what) : 0;
 }
 
 /* ---------------------------------------------------------------- metadata */
@@ -478,7 +535,7 @@ layer_link(struct layer_apply *a, const struct tar_entry *t, int pfd, const char
 		err_sys(e, "%s: hardlink to %s", a->path, a->target);
 	} else if (S_ISDIR(st.st_mode)) {
 		err_set(e, ERR_FORMAT, "%s: hardlink to directory %s", a->path, a->target);
-	} else if (layer_clear(pfd, leaf, a->path, e) == 0) {
+	} else if (layer_clear(&a->o, pfd, leaf, a->path, e) == 0) {
 		r = linkat(tfd, tleaf, pfd, leaf, 0);
 		close(tfd);
 		return r < 0 ? err_sys(e, "%s: hardlink to %s", a->path, a->target) : 0;
@@ -496,7 +553,7 @@ layer_special(struct layer_apply *a, const struct tar_entry *t, int pfd, const c
 	if (t->type == TAR_SYMLINK) {
 		if (!t->link[0])
 			return err_set(e, ERR_FORMAT, "%s: symlink with an empty target", a->path);
-		if (layer_clear(pfd, leaf, a->path, e) < 0)
+		if (layer_clear(&a->o, pfd, leaf, a->path, e) < 0)
 			return -1;
 		if (symlinkat(t->link, pfd, leaf) < 0)
 			return err_sys(e, "%s: symlink", a->path);
@@ -507,7 +564,7 @@ layer_special(struct layer_apply *a, const struct tar_entry *t, int pfd, const c
 			layer_warn(&a->o, "%s: device not created (rootless)", a->path);
 			return 0;
 		}
-		if (layer_clear(pfd, leaf, a->path, e) < 0)
+		if (layer_clear(&a->o, pfd, leaf, a->path, e) < 0)
 			return -1;
 		if (mknodat(pfd, leaf, type | 0600, dev) < 0)
 			return err_sys(e, "%s: mknod", a->path);
@@ -536,7 +593,7 @@ layer_whiteout(struct layer_apply *a, const struct tar_entry *t, int pfd, const 
 	if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
 		return err_set(e, !strcmp(name, "..") ? ERR_UNSAFE : ERR_FORMAT, "%s: invalid whiteout",
 			       a->path);
-	if (layer_clear(pfd, name, a->path, e) < 0)
+	if (layer_clear(&a->o, pfd, name, a->path, e) < 0)
 		return -1;
 	if (mknodat(pfd, name, S_IFCHR, makedev(0, 0)) < 0)
 		return err_sys(e, "%s: make whiteout%s", a->path,
@@ -553,7 +610,7 @@ layer_make(struct layer_apply *a, const struct tar_entry *t, int pfd, const char
 		return layer_whiteout(a, t, pfd, leaf, e);
 	switch (t->type) {
 	case TAR_FILE:
-		if (layer_clear(pfd, leaf, a->path, e) < 0)
+		if (layer_clear(&a->o, pfd, leaf, a->path, e) < 0)
 			return -1;
 		a->fd = openat(pfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (a->fd < 0)
@@ -601,6 +658,8 @@ layer_entry(void *ctx, const struct tar_entry *t, struct err *e)
 	pfd = layer_walk(a->rootfd, slash ? path : "", 1, t->path, e);
 	if (slash)
 		*slash = '/';
+	if (pfd < 0 && e->code == ERR_FORMAT && !strncmp(leaf, ".wh.", 4))
+		return 0; /* a whiteout below a non-directory (umoci writes these): nothing to hide */
 	if (pfd < 0)
 		return -1;
 	restore = plen && !(a->depth && a->stack[a->depth - 1].len == plen);
@@ -708,7 +767,7 @@ layer_apply_finish(struct layer_apply *a, struct err *e)
 
 /* ---------------------------------------------------------------- merge */
 
-#define LAYER_MERGE_DEPTH 200      /* each level holds two fds */
+#define LAYER_MERGE_DEPTH 200      /* each level holds three fds */
 #define LAYER_LINKS 4096           /* hash slots for inodes with several names */
 #define LAYER_LINK_NAMES (256 * 1024)
 
@@ -739,35 +798,6 @@ layer_is_opaque(int fd)
 	char v[2];
 	return (fgetxattr(fd, "trusted.overlay.opaque", v, sizeof v) == 1 && v[0] == 'y') ||
 	       (fgetxattr(fd, "user.overlay.opaque", v, sizeof v) == 1 && v[0] == 'y');
-}
-
-/* Remove everything inside directory fd (for an opaque directory). */
-static int
-layer_empty_dir(int fd, const char *what, struct err *e)
-{
-	int removed = 1;
-	while (removed) {
-		int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
-		struct dirent *de;
-		if (!d) {
-			if (dfd >= 0)
-				close(dfd);
-			return err_sys(e, "%s: open", what);
-		}
-		removed = 0;
-		while ((de = readdir(d))) {
-			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-				continue;
-			if (rm_rf(fd, de->d_name, e) < 0) {
-				closedir(d);
-				return err_ctx(e, "%s", what);
-			}
-			removed = 1;
-		}
-		closedir(d);
-	}
-	return 0;
 }
 
 static struct layer_link *
@@ -883,6 +913,21 @@ layer_copy_meta(struct layer_merge *m, const struct stat *st, const struct layer
 
 static int layer_merge_dir(struct layer_merge *m, int sfd, int dfd, int depth, struct err *e);
 
+/* Rootless, a read-only directory a lower layer left could not take new entries: open it up until
+ * its own metadata is copied after its children. */
+static int
+layer_writable(const struct layer_opts *o, int fd, const char *what, struct err *e)
+{
+	struct stat st;
+	if (!o->rootless)
+		return 0;
+	if (fstat(fd, &st) < 0)
+		return err_sys(e, "%s: stat", what);
+	if ((st.st_mode & 0700) != 0700 && fchmod(fd, (st.st_mode | 0700) & 07777) < 0)
+		return err_sys(e, "%s: chmod", what);
+	return 0;
+}
+
 static int
 layer_merge_subdir(struct layer_merge *m, const struct stat *st, int sfd, int dfd, const char *name,
 		   int dexists, int disdir, int depth, struct err *e)
@@ -900,11 +945,19 @@ layer_merge_subdir(struct layer_merge *m, const struct stat *st, int sfd, int df
 	if (sn.fd < 0)
 		return err_sys(e, "%s: open layer directory", m->path);
 	dn.fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dn.fd < 0)
+	if (dn.fd < 0) {
 		err_sys(e, "%s: open", m->path);
-	else if (!(disdir && layer_is_opaque(sn.fd)) || layer_empty_dir(dn.fd, m->path, e) == 0)
-		if (layer_merge_dir(m, sn.fd, dn.fd, depth + 1, e) == 0)
-			rc = layer_copy_meta(m, st, &sn, &dn, e);
+		goto out;
+	}
+	if (layer_writable(m->o, dn.fd, m->path, e) < 0)
+		goto out;
+	if (disdir && layer_is_opaque(sn.fd) && layer_empty_dir(m->o, dn.fd, e) < 0) {
+		err_ctx(e, "%s: opaque directory", m->path);
+		goto out;
+	}
+	if (layer_merge_dir(m, sn.fd, dn.fd, depth + 1, e) == 0)
+		rc = layer_copy_meta(m, st, &sn, &dn, e);
+out:
 	close(sn.fd);
 	if (dn.fd >= 0)
 		close(dn.fd);
@@ -948,14 +1001,14 @@ layer_merge_one(struct layer_merge *m, int sfd, int dfd, const char *name, int d
 	if (fstatat(sfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return err_sys(e, "%s: stat layer entry", m->path);
 	if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0))
-		return rm_rf(dfd, name, e) < 0 ? err_ctx(e, "%s: whiteout", m->path) : 0;
+		return layer_rm(m->o, dfd, name, e) < 0 ? err_ctx(e, "%s: whiteout", m->path) : 0;
 	dexists = fstatat(dfd, name, &dt, AT_SYMLINK_NOFOLLOW) == 0;
 	if (!dexists && errno != ENOENT)
 		return err_sys(e, "%s: stat", m->path);
 	disdir = dexists && S_ISDIR(dt.st_mode);
 	if (S_ISDIR(st.st_mode))
 		return layer_merge_subdir(m, &st, sfd, dfd, name, dexists, disdir, depth, e);
-	if (dexists && layer_clear(dfd, name, m->path, e) < 0)
+	if (dexists && layer_clear(m->o, dfd, name, m->path, e) < 0)
 		return -1;
 	switch (st.st_mode & S_IFMT) {
 	case S_IFREG:
@@ -1004,8 +1057,9 @@ layer_merge_dir(struct layer_merge *m, int sfd, int dfd, int depth, struct err *
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		if (old + 1 + n >= sizeof m->path) {
+			err_set(e, ERR_LIMIT, "%.200s...: path too long", m->path);
 			closedir(d);
-			return err_set(e, ERR_LIMIT, "%s/%s: path too long", m->path, de->d_name);
+			return -1;
 		}
 		if (old)
 			m->path[m->plen++] = '/';
@@ -1031,11 +1085,19 @@ layer_merge(int srcfd, int dstfd, const struct layer_opts *o, struct err *e)
 	int rc = -1;
 	m->o = o;
 	m->dstroot = dstfd;
-	if (fstat(srcfd, &st) < 0)
+	if (fstat(srcfd, &st) < 0) {
 		err_sys(e, "stat layer directory");
-	else if (!layer_is_opaque(srcfd) || layer_empty_dir(dstfd, ".", e) == 0)
-		if (layer_merge_dir(m, srcfd, dstfd, 0, e) == 0)
-			rc = layer_copy_meta(m, &st, &sn, &dn, e);
+		goto out;
+	}
+	if (layer_writable(o, dstfd, ".", e) < 0)
+		goto out;
+	if (layer_is_opaque(srcfd) && layer_empty_dir(o, dstfd, e) < 0) {
+		err_ctx(e, "opaque root");
+		goto out;
+	}
+	if (layer_merge_dir(m, srcfd, dstfd, 0, e) == 0)
+		rc = layer_copy_meta(m, &st, &sn, &dn, e);
+out:
 	free(m);
 	return rc;
 }

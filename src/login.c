@@ -71,7 +71,7 @@ cred_key_matches(const char *k, const char *host)
 		k += 8;
 	else if (!strncmp(k, "http://", 7))
 		k += 7;
-	if (want == (const char *)CRED_HUB_KEY)
+	if (!strcmp(want, CRED_HUB_KEY))
 		return !strncmp(k, "index.docker.io", 15) && (k[15] == 0 || k[15] == '/');
 	n = strlen(host);
 	return !strncmp(k, host, n) && (k[n] == 0 || k[n] == '/');

@@ -2,6 +2,7 @@
  * SHA extensions (SHA-NI, through compiler intrinsics) and a portable one; the first call of
  * sha256_init picks one for the whole process.  Owns that choice (sha256_blocks) and nothing else. */
 
+#include <pthread.h>
 #if defined(__x86_64__)
 #include <cpuid.h>
 #include <immintrin.h>
@@ -45,10 +46,10 @@ sha256_be32(const uint8_t *p)
  * arguments instead of being moved, so each round only writes d and h. */
 #define SHA256_ROUND(a, b, c, d, e, f, g, h, i)                                                   \
 	do {                                                                                      \
-		uint32_t t1_ = h + (sha256_ror(e, 6) ^ sha256_ror(e, 11) ^ sha256_ror(e, 25)) +       \
-			       ((e & f) ^ (~e & g)) + sha256_k[i] + w[(i) & 15];                      \
-		uint32_t t2_ = (sha256_ror(a, 2) ^ sha256_ror(a, 13) ^ sha256_ror(a, 22)) +           \
-			       ((a & b) ^ (a & c) ^ (b & c));                                         \
+		uint32_t t1_ = h + (sha256_ror(e, 6) ^ sha256_ror(e, 11) ^ sha256_ror(e, 25)) +   \
+			       ((e & f) ^ (~e & g)) + sha256_k[i] + w[(i) & 15];                  \
+		uint32_t t2_ = (sha256_ror(a, 2) ^ sha256_ror(a, 13) ^ sha256_ror(a, 22)) +       \
+			       ((a & b) ^ (a & c) ^ (b & c));                                     \
 		d += t1_;                                                                         \
 		h = t1_ + t2_;                                                                    \
 	} while (0)
@@ -57,34 +58,40 @@ sha256_be32(const uint8_t *p)
 #define SHA256_SCHED(i)                                                                           \
 	do {                                                                                      \
 		uint32_t w15_ = w[((i) - 15) & 15], w2_ = w[((i) - 2) & 15];                      \
-		w[(i) & 15] += (sha256_ror(w15_, 7) ^ sha256_ror(w15_, 18) ^ (w15_ >> 3)) +          \
-			       w[((i) - 7) & 15] +                                                    \
-			       (sha256_ror(w2_, 17) ^ sha256_ror(w2_, 19) ^ (w2_ >> 10));             \
+		w[(i) & 15] += (sha256_ror(w15_, 7) ^ sha256_ror(w15_, 18) ^ (w15_ >> 3)) +       \
+			       w[((i) - 7) & 15] +                                                \
+			       (sha256_ror(w2_, 17) ^ sha256_ror(w2_, 19) ^ (w2_ >> 10));         \
 	} while (0)
 
 #define SHA256_ROUND8(i)                                                                          \
 	do {                                                                                      \
-		SHA256_ROUND(a, b, c, d, e, f, g, h, (i) + 0);                                        \
-		SHA256_ROUND(h, a, b, c, d, e, f, g, (i) + 1);                                        \
-		SHA256_ROUND(g, h, a, b, c, d, e, f, (i) + 2);                                        \
-		SHA256_ROUND(f, g, h, a, b, c, d, e, (i) + 3);                                        \
-		SHA256_ROUND(e, f, g, h, a, b, c, d, (i) + 4);                                        \
-		SHA256_ROUND(d, e, f, g, h, a, b, c, (i) + 5);                                        \
-		SHA256_ROUND(c, d, e, f, g, h, a, b, (i) + 6);                                        \
-		SHA256_ROUND(b, c, d, e, f, g, h, a, (i) + 7);                                        \
+		SHA256_ROUND(a, b, c, d, e, f, g, h, (i) + 0);                                    \
+		SHA256_ROUND(h, a, b, c, d, e, f, g, (i) + 1);                                    \
+		SHA256_ROUND(g, h, a, b, c, d, e, f, (i) + 2);                                    \
+		SHA256_ROUND(f, g, h, a, b, c, d, e, (i) + 3);                                    \
+		SHA256_ROUND(e, f, g, h, a, b, c, d, (i) + 4);                                    \
+		SHA256_ROUND(d, e, f, g, h, a, b, c, (i) + 5);                                    \
+		SHA256_ROUND(c, d, e, f, g, h, a, b, (i) + 6);                                    \
+		SHA256_ROUND(b, c, d, e, f, g, h, a, (i) + 7);                                    \
+	} while (0)
+
+/* Rounds 16..63 compute their schedule word just before using it. */
+#define SHA256_SROUND(a, b, c, d, e, f, g, h, i)                                                  \
+	do {                                                                                      \
+		SHA256_SCHED(i);                                                                  \
+		SHA256_ROUND(a, b, c, d, e, f, g, h, i);                                          \
 	} while (0)
 
 #define SHA256_SCHED_ROUND8(i)                                                                    \
 	do {                                                                                      \
-		SHA256_SCHED((i) + 0);                                                                \
-		SHA256_SCHED((i) + 1);                                                                \
-		SHA256_SCHED((i) + 2);                                                                \
-		SHA256_SCHED((i) + 3);                                                                \
-		SHA256_SCHED((i) + 4);                                                                \
-		SHA256_SCHED((i) + 5);                                                                \
-		SHA256_SCHED((i) + 6);                                                                \
-		SHA256_SCHED((i) + 7);                                                                \
-		SHA256_ROUND8(i);                                                                     \
+		SHA256_SROUND(a, b, c, d, e, f, g, h, (i) + 0);                                   \
+		SHA256_SROUND(h, a, b, c, d, e, f, g, (i) + 1);                                   \
+		SHA256_SROUND(g, h, a, b, c, d, e, f, (i) + 2);                                   \
+		SHA256_SROUND(f, g, h, a, b, c, d, e, (i) + 3);                                   \
+		SHA256_SROUND(e, f, g, h, a, b, c, d, (i) + 4);                                   \
+		SHA256_SROUND(d, e, f, g, h, a, b, c, (i) + 5);                                   \
+		SHA256_SROUND(c, d, e, f, g, h, a, b, (i) + 6);                                   \
+		SHA256_SROUND(b, c, d, e, f, g, h, a, (i) + 7);                                   \
 	} while (0)
 
 static void
@@ -126,9 +133,9 @@ sha256_blocks_portable(uint32_t st[8], const uint8_t *p, size_t nblocks)
 
 #define SHANI_ROUNDS4(g, m)                                                                       \
 	do {                                                                                      \
-		__m128i wk_ = _mm_add_epi32(m, _mm_load_si128((const __m128i *)&sha256_k[4 * (g)]));  \
-		cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk_);                                        \
-		abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(wk_, 0x0e));               \
+		__m128i wk_ = _mm_add_epi32(m, _mm_load_si128((const __m128i *)&sha256_k[4 * (g)])); \
+		cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk_);                                    \
+		abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(wk_, 0x0e));           \
 	} while (0)
 
 /* W[4g..4g+3] from the four previous groups: m0 holds group g-4 and is overwritten. */
@@ -138,14 +145,14 @@ sha256_blocks_portable(uint32_t st[8], const uint8_t *p, size_t nblocks)
 
 #define SHANI_GROUP4(g)                                                                           \
 	do {                                                                                      \
-		SHANI_SCHED(m0, m1, m2, m3);                                                          \
-		SHANI_ROUNDS4(g, m0);                                                                 \
-		SHANI_SCHED(m1, m2, m3, m0);                                                          \
-		SHANI_ROUNDS4((g) + 1, m1);                                                           \
-		SHANI_SCHED(m2, m3, m0, m1);                                                          \
-		SHANI_ROUNDS4((g) + 2, m2);                                                           \
-		SHANI_SCHED(m3, m0, m1, m2);                                                          \
-		SHANI_ROUNDS4((g) + 3, m3);                                                           \
+		SHANI_SCHED(m0, m1, m2, m3);                                                      \
+		SHANI_ROUNDS4(g, m0);                                                             \
+		SHANI_SCHED(m1, m2, m3, m0);                                                      \
+		SHANI_ROUNDS4((g) + 1, m1);                                                       \
+		SHANI_SCHED(m2, m3, m0, m1);                                                      \
+		SHANI_ROUNDS4((g) + 2, m2);                                                       \
+		SHANI_SCHED(m3, m0, m1, m2);                                                      \
+		SHANI_ROUNDS4((g) + 3, m3);                                                       \
 	} while (0)
 
 __attribute__((target("sha,sse4.1"))) static void
@@ -200,8 +207,10 @@ sha256_have_shani(void)
 
 /* ---------------------------------------------------------------- streaming interface */
 
-/* Chosen once: CPUID is a VM exit under a hypervisor, too slow to ask per digest. */
+/* Chosen once per process (digests are computed on more than one thread): CPUID is a VM exit
+ * under a hypervisor, too slow to ask per digest. */
 static void (*sha256_blocks)(uint32_t st[8], const uint8_t *p, size_t nblocks);
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
 
 static void
 sha256_pick(void)
@@ -218,8 +227,7 @@ sha256_pick(void)
 void
 sha256_init(struct sha256 *s)
 {
-	if (!sha256_blocks)
-		sha256_pick();
+	pthread_once(&sha256_once, sha256_pick);
 	memcpy(s->h, sha256_iv, sizeof s->h);
 	s->count = 0;
 	s->nblk = 0;
@@ -289,7 +297,6 @@ sha256_digest_str(struct sha256 *s, char out[72])
 const char *
 sha256_impl(void)
 {
-	if (!sha256_blocks)
-		sha256_pick();
+	pthread_once(&sha256_once, sha256_pick);
 	return sha256_blocks == sha256_blocks_portable ? "portable" : "sha-ni";
 }

@@ -100,6 +100,11 @@ store_open(struct store *s, const char *path, int rootless, struct err *e)
 	s->fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->fd < 0)
 		return err_sys(e, "store %s", path);
+	{
+		char abs[4096];
+		if (realpath(path, abs))
+			snprintf(s->path, sizeof s->path, "%s", abs);
+	}
 	fresh = faccessat(s->fd, "locks", F_OK, AT_SYMLINK_NOFOLLOW) < 0;
 	for (i = 0; i < sizeof dirs / sizeof *dirs; i++)
 		if (mkdirat(s->fd, dirs[i], 0700) < 0 && errno != EEXIST)

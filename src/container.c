@@ -1,0 +1,198 @@
+/* container.c: container records in the store.  Owns containers/ID/ (config.json, state.json, the
+ * overlay's upper/ work/ merged/ dirs and the per-container hostname, hosts and resolv.conf) and
+ * names/NAME, a symlink to the ID that makes a name unique by the atomicity of symlink(2).
+ * Records are written to a temporary name and renamed. */
+
+#include <dirent.h>
+#include <sys/random.h>
+
+/* ---------------------------------------------------------------- ids and names */
+
+static void
+ctr_random_hex(char *out, size_t bytes)
+{
+	uint8_t raw[64];
+	size_t got = 0;
+	while (got < bytes) {
+		ssize_t n = getrandom(raw + got, bytes - got, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			/* no getrandom: time and pid are unique enough for an ID */
+			uint64_t t = (uint64_t)now_ns() ^ ((uint64_t)getpid() << 32);
+			for (; got < bytes; got++, t = t * 6364136223846793005ULL + 1442695040888963407ULL)
+				raw[got] = (uint8_t)(t >> 56);
+			break;
+		}
+		got += (size_t)n;
+	}
+	hex_encode(raw, bytes, out);
+}
+
+/* Docker-style adjective_surname names. */
+static void
+ctr_random_name(char *out, size_t n)
+{
+	static const char *const adj[] = {
+		"admiring", "brave", "clever", "dazzling", "eager", "festive", "gallant", "happy",
+		"inspiring", "jolly", "keen", "loving", "modest", "nifty", "optimistic", "peaceful",
+		"quirky", "relaxed", "serene", "tender", "upbeat", "vibrant", "wizardly", "youthful",
+		"zealous", "bold", "calm", "determined", "elegant", "focused", "gifted", "hopeful"};
+	static const char *const noun[] = {
+		"archimedes", "babbage", "curie", "dijkstra", "euclid", "fermat", "galileo", "hopper",
+		"jackson", "kepler", "lovelace", "meitner", "noether", "pascal", "ritchie", "shannon",
+		"thompson", "turing", "wozniak", "yalow", "zhukovsky", "bohr", "cori", "darwin",
+		"einstein", "feynman", "goldberg", "hamilton", "knuth", "lamport", "mccarthy", "newton"};
+	uint8_t r[2];
+	char hex[8];
+	ctr_random_hex(hex, 2);
+	hex_decode(hex, r, 2);
+	snprintf(out, n, "%s_%s", adj[r[0] % (sizeof adj / sizeof *adj)],
+		 noun[r[1] % (sizeof noun / sizeof *noun)]);
+}
+
+/* Docker's rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
+int
+ctr_name_valid(const char *s)
+{
+	size_t i, n = strlen(s);
+	if (n < 2 || n > 128)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
+			return 0;
+	}
+	return 1;
+}
+
+/* ---------------------------------------------------------------- records */
+
+/* Create containers/ID/ and claim the name (generated when name is NULL or empty).  id gets 64 hex
+ * chars, name_out the name. */
+int
+ctr_create(struct store *st, const char *name, char id[65], char *name_out, size_t nlen,
+	   struct err *e)
+{
+	char dir[128], link[300], target[100];
+	int tries;
+	if (mkdirat(st->fd, "containers", 0700) < 0 && errno != EEXIST)
+		return err_sys(e, "store: mkdir containers");
+	if (mkdirat(st->fd, "names", 0700) < 0 && errno != EEXIST)
+		return err_sys(e, "store: mkdir names");
+	ctr_random_hex(id, 32);
+	snprintf(dir, sizeof dir, "containers/%s", id);
+	if (mkdirat(st->fd, dir, 0700) < 0)
+		return err_sys(e, "store: mkdir %s", dir);
+	snprintf(target, sizeof target, "../containers/%s", id);
+	for (tries = 0; tries < 20; tries++) {
+		char gen[100];
+		if (name && *name) {
+			if (!ctr_name_valid(name))
+				return err_set(e, ERR_USAGE, "Invalid container name (%s), only "
+					       "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name);
+			snprintf(name_out, nlen, "%s", name);
+		} else {
+			ctr_random_name(gen, sizeof gen);
+			snprintf(name_out, nlen, "%s", gen);
+		}
+		snprintf(link, sizeof link, "names/%s", name_out);
+		if (symlinkat(target, st->fd, link) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return err_sys(e, "store: name %s", name_out);
+		if (name && *name) {
+			unlinkat(st->fd, dir, AT_REMOVEDIR);
+			return err_set(e, ERR_USAGE, "Conflict. The container name \"/%s\" is already in use",
+				       name);
+		}
+	}
+	unlinkat(st->fd, dir, AT_REMOVEDIR);
+	return err_set(e, ERR_SYS, "could not pick a free container name");
+}
+
+int
+ctr_write(struct store *st, const char *id, const char *file, const struct buf *b, struct err *e)
+{
+	char path[200];
+	snprintf(path, sizeof path, "containers/%s/%s", id, file);
+	return file_write_atomic(st->fd, path, b->p, b->len, e);
+}
+
+int
+ctr_read(struct store *st, const char *id, const char *file, struct buf *out, struct err *e)
+{
+	char path[200];
+	snprintf(path, sizeof path, "containers/%s/%s", id, file);
+	return file_read(st->fd, path, 4 << 20, out, e);
+}
+
+/* Remove a container's directory and its name. */
+int
+ctr_remove(struct store *st, const char *id, const char *name, struct err *e)
+{
+	char path[300], gone[200];
+	int tmp = store_tmp(st, e);
+	if (name && *name) {
+		char target[200];
+		ssize_t n;
+		snprintf(path, sizeof path, "names/%s", name);
+		n = readlinkat(st->fd, path, target, sizeof target - 1);
+		if (n > 0) {
+			target[n] = 0;
+			if (strstr(target, id))
+				unlinkat(st->fd, path, 0);
+		}
+	}
+	if (tmp < 0)
+		return -1;
+	/* out of containers/ first: a half-removed container is never listed */
+	snprintf(path, sizeof path, "containers/%s", id);
+	snprintf(gone, sizeof gone, "%s/C-%s", st->tmpname, id);
+	if (renameat(st->fd, path, st->fd, gone) < 0)
+		return errno == ENOENT ? 0 : err_sys(e, "remove container %.12s", id);
+	return rm_rf(st->fd, gone, e);
+}
+
+/* Write state.json: {"Status": ..., "Pid": ..., "ExitCode": ..., ...}. */
+int
+ctr_set_state(struct store *st, const char *id, const char *status, int pid, int exit_code,
+	      const char *started, const char *finished, struct err *e)
+{
+	struct buf b = {0};
+	struct jw w;
+	int r;
+	jw_init(&w, &b, 2);
+	jw_obj(&w);
+	jw_key(&w, "Status");
+	jw_str(&w, status);
+	jw_key(&w, "Running");
+	jw_bool(&w, !strcmp(status, "running"));
+	jw_key(&w, "Pid");
+	jw_int(&w, pid);
+	jw_key(&w, "ExitCode");
+	jw_int(&w, exit_code);
+	jw_key(&w, "StartedAt");
+	jw_str(&w, started ? started : "0001-01-01T00:00:00Z");
+	jw_key(&w, "FinishedAt");
+	jw_str(&w, finished ? finished : "0001-01-01T00:00:00Z");
+	jw_obj_end(&w);
+	buf_addc(&b, '\n');
+	r = ctr_write(st, id, "state.json", &b, e);
+	buf_free(&b);
+	return r;
+}
+
+/* RFC 3339 with nanoseconds, UTC, as Docker writes times. */
+void
+ctr_now(char *out, size_t n)
+{
+	int64_t ns = now_ns();
+	time_t s = (time_t)(ns / 1000000000);
+	struct tm tm;
+	char base[40];
+	gmtime_r(&s, &tm);
+	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, n, "%s.%09lldZ", base, (long long)(ns % 1000000000));
+}

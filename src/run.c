@@ -1,0 +1,798 @@
+/* run.c: the container process.  Creates the namespaces, mounts the root filesystem (overlayfs of
+ * the image's layers, or a private copy where overlayfs cannot be used), /proc, /sys, /dev, the
+ * volumes and the per-container /etc files, enters the root (pivot_root, or MS_MOVE + chroot on an
+ * initramfs), drops privileges and executes the command.  Owns the setup child: it reports a
+ * failure as a fixed record over a close-on-exec pipe, and EOF on that pipe means exec succeeded.
+ * Every path inside the container is resolved inside its root, never following a symlink out. */
+
+#include <sched.h>
+#include <grp.h>
+#include <signal.h>
+#include <poll.h>
+#include <termios.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/socket.h>
+#include <net/if.h>
+#include <linux/capability.h>
+
+#ifndef MS_MOVE
+#define MS_MOVE 8192
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+#ifndef RESOLVE_IN_ROOT
+#define RESOLVE_NO_MAGICLINKS 0x02
+#define RESOLVE_IN_ROOT 0x10
+#endif
+
+struct run_open_how {
+	uint64_t flags, mode, resolve;
+};
+
+/* ---------------------------------------------------------------- the error record */
+
+struct run_fail {
+	int stage;  /* RUN_STAGE_* */
+	int sys;    /* errno */
+	char msg[480];
+};
+enum { RUN_STAGE_SETUP = 1, RUN_STAGE_EXEC = 2 };
+
+static int run_errfd = -1;
+
+static void __attribute__((noreturn, format(printf, 3, 4)))
+run_fail(int stage, int sys, const char *fmt, ...)
+{
+	struct run_fail f;
+	va_list ap;
+	memset(&f, 0, sizeof f);
+	f.stage = stage;
+	f.sys = sys;
+	va_start(ap, fmt);
+	vsnprintf(f.msg, sizeof f.msg, fmt, ap);
+	va_end(ap);
+	if (sys) {
+		size_t n = strlen(f.msg);
+		snprintf(f.msg + n, sizeof f.msg - n, ": %s", strerror(sys));
+	}
+	if (write(run_errfd, &f, sizeof f) < 0)
+		_exit(125);
+	_exit(125);
+}
+
+#define run_check(cond, ...)                                  \
+	do {                                                      \
+		if (!(cond))                                          \
+			run_fail(RUN_STAGE_SETUP, errno, __VA_ARGS__); \
+	} while (0)
+
+/* ---------------------------------------------------------------- paths inside the root */
+
+/* Before Linux 5.6 (no openat2): a component walk that refuses symlinks and ".." altogether. */
+static int
+run_walk(int rootfd, const char *path, int flags)
+{
+	char buf[4096], *p = buf;
+	int cur = dup(rootfd);
+	snprintf(buf, sizeof buf, "%s", path);
+	while (cur >= 0) {
+		char *slash;
+		int nfd;
+		while (*p == '/')
+			p++;
+		if (!*p) {
+			nfd = openat(cur, ".", flags | O_CLOEXEC);
+			close(cur);
+			return nfd;
+		}
+		slash = strchr(p, '/');
+		if (slash)
+			*slash = 0;
+		if (!strcmp(p, "..")) {
+			close(cur);
+			errno = EXDEV;
+			return -1;
+		}
+		nfd = openat(cur, p, slash ? (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+					   : (flags | O_NOFOLLOW | O_CLOEXEC));
+		close(cur);
+		cur = nfd;
+		if (!slash)
+			return cur;
+		p = slash + 1;
+	}
+	return -1;
+}
+
+/* Open path inside rootfd, resolving symlinks as if rootfd were "/" (so nothing leads out). */
+static int
+run_open_in(int rootfd, const char *path, int flags)
+{
+	struct run_open_how how;
+	int fd;
+	memset(&how, 0, sizeof how);
+	how.flags = (uint64_t)(flags | O_CLOEXEC);
+	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+	while (*path == '/')
+		path++;
+	fd = (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof how);
+	if (fd >= 0 || errno != ENOSYS)
+		return fd;
+	return run_walk(rootfd, path, flags);
+}
+
+/* Make path inside the root exist as a directory (or, with file=1, an empty file whose parents
+ * are directories); returns an O_PATH fd of it.  A component that is a symlink is resolved inside
+ * the root; one that is neither a directory nor a symlink is an error. */
+static int
+run_mkpath_in(int rootfd, const char *path, int file, mode_t mode)
+{
+	char buf[4096], *p;
+	int fd;
+	fd = run_open_in(rootfd, path, O_PATH | (file ? 0 : O_DIRECTORY));
+	if (fd >= 0 || errno != ENOENT)
+		return fd;
+	snprintf(buf, sizeof buf, "%s", path);
+	for (p = buf; *p == '/'; p++)
+		;
+	for (;;) {
+		char *slash = strchr(p, '/');
+		while (slash && slash[1] == '/')
+			slash++;
+		int pfd, last;
+		if (slash)
+			*slash = 0;
+		last = !slash || !slash[1];
+		pfd = run_open_in(rootfd, buf, O_PATH | (last && file ? 0 : O_DIRECTORY));
+		if (pfd < 0 && errno == ENOENT) {
+			/* create the component in its parent, resolved safely */
+			char *base = strrchr(buf, '/');
+			int parent;
+			if (base) {
+				*base = 0;
+				parent = run_open_in(rootfd, buf, O_PATH | O_DIRECTORY);
+				*base = '/';
+				base++;
+			} else {
+				parent = dup(rootfd);
+				base = buf;
+			}
+			if (parent < 0)
+				return -1;
+			if (last && file) {
+				int f = openat(parent, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+				if (f >= 0)
+					close(f);
+			} else {
+				mkdirat(parent, base, mode);
+			}
+			close(parent);
+			pfd = run_open_in(rootfd, buf, O_PATH | (last && file ? 0 : O_DIRECTORY));
+		}
+		if (pfd < 0)
+			return -1;
+		if (last)
+			return pfd;
+		close(pfd);
+		*slash = '/';
+		p = slash + 1;
+	}
+}
+
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+struct run_mount_attr {
+	uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+
+/* Read-only bind: mount(2) cannot remount a whole tree read-only, mount_setattr (5.12) can. */
+static int
+run_remount_ro(const char *p, int recursive)
+{
+	struct run_mount_attr a = {0x00000001 /* MOUNT_ATTR_RDONLY */, 0, 0, 0};
+	if (recursive &&
+	    syscall(SYS_mount_setattr, AT_FDCWD, p, 0x8000 /* AT_RECURSIVE */, &a, sizeof a) == 0)
+		return 0;
+	return mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL);
+}
+
+static void
+run_fdpath(int fd, char *out, size_t n)
+{
+	snprintf(out, n, "/proc/self/fd/%d", fd);
+}
+
+/* An fd taken before a mount still names what lies beneath it: reopen to reach the new mount. */
+static int
+run_remount_ro_in(int rootfd, const char *target, int recursive)
+{
+	char p[64];
+	int fd = run_open_in(rootfd, target, O_PATH), r;
+	if (fd < 0)
+		return -1;
+	run_fdpath(fd, p, sizeof p);
+	r = run_remount_ro(p, recursive);
+	close(fd);
+	return r;
+}
+
+/* mount() onto a path inside the root, through an fd so a symlink swap cannot redirect it. */
+static int
+run_mount_in(int rootfd, const char *target, int file, const char *src, const char *type,
+	     unsigned long flags, const char *data)
+{
+	char p[64];
+	int fd = run_mkpath_in(rootfd, target, file, file ? 0644 : 0755), r;
+	if (fd < 0)
+		return -1;
+	run_fdpath(fd, p, sizeof p);
+	r = mount(src, p, type, flags, data);
+	close(fd);
+	if (r == 0 && (flags & MS_BIND) && (flags & MS_RDONLY))
+		r = run_remount_ro_in(rootfd, target, flags & MS_REC);
+	return r;
+}
+
+/* ---------------------------------------------------------------- the spec */
+
+enum { RUN_MOUNT_BIND, RUN_MOUNT_TMPFS };
+
+struct run_mount {
+	int type;
+	char *src;      /* host path for binds */
+	char *dst;      /* path inside the container */
+	int ro;
+	char *opts;     /* tmpfs options */
+};
+
+struct run_spec {
+	const char *store_path;
+	int storefd;
+	const char *id;
+	char **lowers;          /* layer dirs relative to the store, topmost first */
+	size_t nlowers;
+	int copy_root;          /* no overlayfs: root is containers/ID/rootfs */
+	char **argv;
+	char **env;
+	const char *workdir;
+	const char *user;
+	const char *hostname;
+	int tty, interactive, init, read_only;
+	int net_none, userns;
+	int privileged;
+	uint64_t caps;          /* capability mask to keep */
+	struct run_mount *mounts;
+	size_t nmounts;
+	int stdin_null;         /* no -i: stdin is /dev/null */
+	int pty_slave;          /* -t: the pty's slave fd, else -1 */
+	char pty_path[64];
+	int rootless;
+};
+
+/* Docker's default capability set. */
+#define RUN_DEFAULT_CAPS                                                                       \
+	((1ULL << CAP_CHOWN) | (1ULL << CAP_DAC_OVERRIDE) | (1ULL << CAP_FSETID) |                 \
+	 (1ULL << CAP_FOWNER) | (1ULL << CAP_MKNOD) | (1ULL << CAP_NET_RAW) | (1ULL << CAP_SETGID) | \
+	 (1ULL << CAP_SETUID) | (1ULL << CAP_SETFCAP) | (1ULL << CAP_SETPCAP) |                    \
+	 (1ULL << CAP_NET_BIND_SERVICE) | (1ULL << CAP_SYS_CHROOT) | (1ULL << CAP_KILL) |          \
+	 (1ULL << CAP_AUDIT_WRITE))
+
+/* ---------------------------------------------------------------- the setup child */
+
+static const char *const run_masked[] = {
+	"/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+	"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+	"/sys/firmware", "/sys/devices/virtual/powercap", NULL};
+static const char *const run_readonly[] = {
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL};
+
+static void
+run_mask(int rootfd)
+{
+	size_t i;
+	for (i = 0; run_masked[i]; i++) {
+		int fd = run_open_in(rootfd, run_masked[i], O_PATH | O_NOFOLLOW);
+		struct stat st;
+		char p[64];
+		if (fd < 0)
+			continue;
+		run_fdpath(fd, p, sizeof p);
+		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+			run_check(mount("tmpfs", p, "tmpfs", MS_RDONLY, "size=0") == 0, "mask %s", run_masked[i]);
+		else
+			run_check(mount("/dev/null", p, NULL, MS_BIND, NULL) == 0, "mask %s", run_masked[i]);
+		close(fd);
+	}
+	for (i = 0; run_readonly[i]; i++) {
+		int fd = run_open_in(rootfd, run_readonly[i], O_PATH | O_NOFOLLOW);
+		char p[64];
+		if (fd < 0)
+			continue;
+		run_fdpath(fd, p, sizeof p);
+		run_check(mount(p, p, NULL, MS_BIND | MS_REC, NULL) == 0, "bind %s", run_readonly[i]);
+		run_check(run_remount_ro_in(rootfd, run_readonly[i], 1) == 0, "read-only %s",
+			  run_readonly[i]);
+		close(fd);
+	}
+}
+
+/* /dev: a small tmpfs with the usual nodes (bind-mounted from the host without privilege). */
+static void
+run_setup_dev(const struct run_spec *s, int rootfd)
+{
+	static const struct {
+		const char *name;
+		unsigned maj, min;
+	} nodes[] = {{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8},
+		     {"urandom", 1, 9}, {"tty", 5, 0}};
+	static const char *const links[][2] = {{"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"},
+					       {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"},
+					       {"ptmx", "pts/ptmx"}, {"core", "/proc/kcore"}};
+	size_t i;
+	int dev;
+	run_check(run_mount_in(rootfd, "/dev", 0, "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME,
+			       "mode=755,size=65536k") == 0, "mount /dev");
+	dev = run_open_in(rootfd, "/dev", O_RDONLY | O_DIRECTORY);
+	run_check(dev >= 0, "open /dev");
+	for (i = 0; i < sizeof nodes / sizeof *nodes; i++) {
+		if (!s->userns && mknodat(dev, nodes[i].name, S_IFCHR | 0666,
+					  makedev(nodes[i].maj, nodes[i].min)) == 0) {
+			fchmodat(dev, nodes[i].name, 0666, 0);
+			continue;
+		}
+		{
+			char host[64], p[64];
+			int f = openat(dev, nodes[i].name, O_WRONLY | O_CREAT | O_CLOEXEC, 0666), t;
+			if (f >= 0)
+				close(f);
+			t = openat(dev, nodes[i].name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+			snprintf(host, sizeof host, "/dev/%s", nodes[i].name);
+			run_fdpath(t, p, sizeof p);
+			run_check(t >= 0 && mount(host, p, NULL, MS_BIND, NULL) == 0, "bind /dev/%s",
+				  nodes[i].name);
+			close(t);
+		}
+	}
+	for (i = 0; i < sizeof links / sizeof *links; i++)
+		run_check(symlinkat(links[i][1], dev, links[i][0]) == 0, "symlink /dev/%s", links[i][0]);
+	close(dev);
+	run_check(run_mount_in(rootfd, "/dev/pts", 0, "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
+			       s->userns ? "newinstance,ptmxmode=0666,mode=0620"
+					 : "newinstance,ptmxmode=0666,mode=0620,gid=5") == 0,
+		  "mount /dev/pts");
+	run_check(run_mount_in(rootfd, "/dev/shm", 0, "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			       "mode=1777,size=65536k") == 0, "mount /dev/shm");
+	if (run_mount_in(rootfd, "/dev/mqueue", 0, "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			 NULL) < 0 && errno != EPERM)
+		run_fail(RUN_STAGE_SETUP, errno, "mount /dev/mqueue");
+	if (s->pty_slave >= 0)
+		run_check(run_mount_in(rootfd, "/dev/console", 1, s->pty_path, NULL, MS_BIND, NULL) == 0,
+			  "bind /dev/console");
+}
+
+/* An image may ship /proc, /dev or /sys as a symlink (even one aimed at the host): those must be
+ * real directories in the container, so the link is replaced in the container's own layer. */
+static void
+run_ensure_dir(int rootfd, const char *name)
+{
+	struct stat st;
+	if (fstatat(rootfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode)) {
+		run_check(unlinkat(rootfd, name, 0) == 0, "replace /%s", name);
+	}
+	if (mkdirat(rootfd, name, 0755) < 0 && errno != EEXIST)
+		run_fail(RUN_STAGE_SETUP, errno, "mkdir /%s", name);
+}
+
+static void
+run_setup_mounts(const struct run_spec *s, int rootfd)
+{
+	size_t i;
+	char p[300];
+	run_ensure_dir(rootfd, "proc");
+	run_ensure_dir(rootfd, "dev");
+	run_ensure_dir(rootfd, "sys");
+	run_check(run_mount_in(rootfd, "/proc", 0, "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			       NULL) == 0, "mount /proc");
+	if (!s->userns) {
+		run_check(run_mount_in(rootfd, "/sys", 0, "sysfs", "sysfs",
+				       MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) == 0,
+			  "mount /sys");
+	} else {
+		/* without privilege sysfs cannot be mounted for the host's network namespace: share the
+		 * host's, read-only */
+		run_check(run_mount_in(rootfd, "/sys", 0, "/sys", NULL, MS_BIND | MS_REC | MS_RDONLY, NULL) == 0,
+			  "bind /sys");
+	}
+	run_setup_dev(s, rootfd);
+	/* the per-container /etc files */
+	{
+		static const char *const files[] = {"hostname", "hosts", "resolv.conf"};
+		for (i = 0; i < 3; i++) {
+			char src[400], dst[64];
+			snprintf(src, sizeof src, "%s/containers/%s/%s", s->store_path, s->id, files[i]);
+			snprintf(dst, sizeof dst, "/etc/%s", files[i]);
+			run_check(run_mount_in(rootfd, dst, 1, src, NULL, MS_BIND, NULL) == 0, "bind %s", dst);
+		}
+	}
+	for (i = 0; i < s->nmounts; i++) {
+		const struct run_mount *m = &s->mounts[i];
+		if (m->type == RUN_MOUNT_TMPFS) {
+			run_check(run_mount_in(rootfd, m->dst, 0, "tmpfs", "tmpfs",
+					       MS_NOSUID | MS_NODEV | (m->ro ? MS_RDONLY : 0),
+					       m->opts && *m->opts ? m->opts : "mode=1777") == 0,
+				  "mount tmpfs on %s", m->dst);
+		} else {
+			struct stat st;
+			run_check(stat(m->src, &st) == 0, "volume %s", m->src);
+			run_check(run_mount_in(rootfd, m->dst, !S_ISDIR(st.st_mode), m->src, NULL,
+					       MS_BIND | MS_REC | (m->ro ? MS_RDONLY : 0), NULL) == 0,
+				  "bind %s on %s", m->src, m->dst);
+		}
+	}
+	(void)p;
+	if (!s->privileged)
+		run_mask(rootfd);
+}
+
+/* Enter the new root: pivot_root, or where "/" is an initramfs (rootfs cannot be pivoted),
+ * move the new root over "/" and chroot, as switch_root does. */
+static void
+run_enter_root(const char *root)
+{
+	run_check(chdir(root) == 0, "chdir %s", root);
+	if (syscall(SYS_pivot_root, ".", ".") == 0) {
+		run_check(mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) == 0, "make old root slave");
+		run_check(umount2(".", MNT_DETACH) == 0, "detach old root");
+		run_check(chdir("/") == 0, "chdir /");
+		return;
+	}
+	run_check(errno == EINVAL, "pivot_root");
+	run_check(mount(".", "/", NULL, MS_MOVE, NULL) == 0, "move root");
+	run_check(chroot(".") == 0, "chroot");
+	run_check(chdir("/") == 0, "chdir /");
+}
+
+static void
+run_drop_caps(const struct run_spec *s, const struct user_ids *u)
+{
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
+	int c;
+	for (c = 0; c <= 63; c++) {
+		if (s->caps & (1ULL << c))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+			run_fail(RUN_STAGE_SETUP, errno, "drop capability %d", c);
+	}
+	run_check(prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == 0, "keepcaps");
+	if (u->ngroups || !s->userns || !s->rootless)
+		run_check(setgroups(u->ngroups, (const gid_t *)u->groups) == 0 || s->userns, "setgroups");
+	run_check(setresgid(u->gid, u->gid, u->gid) == 0, "setgid %u", u->gid);
+	run_check(setresuid(u->uid, u->uid, u->uid) == 0, "setuid %u", u->uid);
+	memset(d, 0, sizeof d);
+	d[0].effective = d[0].permitted = (uint32_t)s->caps;
+	d[1].effective = d[1].permitted = (uint32_t)(s->caps >> 32);
+	run_check(syscall(SYS_capset, &h, d) == 0, "capset");
+	run_check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0, "no_new_privs");
+}
+
+static const char *
+run_getenv(char **env, const char *key)
+{
+	size_t n = strlen(key);
+	for (; env && *env; env++)
+		if (!strncmp(*env, key, n) && (*env)[n] == '=')
+			return *env + n + 1;
+	return NULL;
+}
+
+/* execvpe with the container's PATH; returns only on failure with errno set. */
+static void
+run_exec(char **argv, char **env)
+{
+	const char *path = run_getenv(env, "PATH"), *p;
+	char full[4096];
+	int saw_eacces = 0;
+	if (strchr(argv[0], '/')) {
+		execve(argv[0], argv, env);
+		return;
+	}
+	if (!path)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	for (p = path;; p++) {
+		const char *end = strchr(p, ':');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		snprintf(full, sizeof full, "%.*s%s%s", (int)n, p, n ? "/" : "", argv[0]);
+		execve(full, argv, env);
+		if (errno == EACCES)
+			saw_eacces = 1;
+		else if (errno != ENOENT && errno != ENOTDIR)
+			return;
+		if (!end)
+			break;
+		p = end;
+	}
+	errno = saw_eacces ? EACCES : ENOENT;
+}
+
+/* --init: a minimal PID 1 that forwards signals to the command and reaps every zombie. */
+static pid_t run_init_child;
+
+static void
+run_init_forward(int sig)
+{
+	if (run_init_child > 0)
+		kill(run_init_child, sig);
+}
+
+static void __attribute__((noreturn))
+run_init_loop(pid_t child)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+	struct sigaction sa;
+	size_t i;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = run_init_forward;
+	run_init_child = child;
+	for (i = 0; i < sizeof sigs / sizeof *sigs; i++)
+		sigaction(sigs[i], &sa, NULL);
+	for (;;) {
+		int status;
+		pid_t p = waitpid(-1, &status, 0);
+		if (p < 0 && errno == EINTR)
+			continue;
+		if (p < 0)
+			_exit(0);
+		if (p == child) {
+			if (WIFSIGNALED(status))
+				_exit(128 + WTERMSIG(status));
+			_exit(WEXITSTATUS(status));
+		}
+	}
+}
+
+static int
+run_child(void *arg)
+{
+	const struct run_spec *s = arg;
+	struct user_ids u;
+	struct err e = {0};
+	char root[300];
+	int rootfd, i;
+
+	if (setsid() < 0)
+		run_fail(RUN_STAGE_SETUP, errno, "setsid");
+	if (s->pty_slave >= 0) {
+		run_check(ioctl(s->pty_slave, TIOCSCTTY, 0) == 0, "controlling terminal");
+		for (i = 0; i < 3; i++)
+			run_check(dup2(s->pty_slave, i) == i, "dup2");
+	}
+	if (s->stdin_null) {
+		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (nul >= 0 && s->pty_slave < 0)
+			run_check(dup2(nul, 0) == 0, "stdin");
+		if (nul >= 0)
+			close(nul);
+	}
+	run_check(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0, "make mounts private");
+	/* by path, not fd: a cwd taken before clone belongs to the host's mount namespace, and
+	 * overlayfs refuses layers reached through another namespace's mounts */
+	run_check(chdir(s->store_path) == 0, "chdir to the store %s", s->store_path);
+	if (s->copy_root) {
+		snprintf(root, sizeof root, "containers/%s/rootfs", s->id);
+		run_check(mount(root, root, NULL, MS_BIND | MS_REC, NULL) == 0, "bind the root");
+	} else {
+		struct buf opts = {0};
+		size_t k;
+		snprintf(root, sizeof root, "containers/%s/merged", s->id);
+		buf_adds(&opts, "lowerdir=");
+		for (k = 0; k < s->nlowers; k++) {
+			if (k)
+				buf_addc(&opts, ':');
+			buf_adds(&opts, s->lowers[k]);
+		}
+		buf_printf(&opts, ",upperdir=containers/%s/upper,workdir=containers/%s/work", s->id, s->id);
+		if (s->rootless)
+			buf_adds(&opts, ",userxattr");
+		run_check(mount("overlay", root, "overlay", 0, opts.p) == 0, "mount overlay");
+		buf_free(&opts);
+	}
+	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	run_check(rootfd >= 0, "open the root");
+	run_setup_mounts(s, rootfd);
+	if (s->net_none) {
+		/* bring up lo in the new network namespace */
+		int sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		struct ifreq ifr;
+		memset(&ifr, 0, sizeof ifr);
+		snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+		if (sk >= 0 && ioctl(sk, SIOCGIFFLAGS, &ifr) == 0) {
+			ifr.ifr_flags |= IFF_UP;
+			ioctl(sk, SIOCSIFFLAGS, &ifr);
+		}
+		if (sk >= 0)
+			close(sk);
+	}
+	if (s->hostname)
+		run_check(sethostname(s->hostname, strlen(s->hostname)) == 0, "sethostname");
+	if (user_resolve(rootfd, s->user ? s->user : "", &u, &e) < 0)
+		run_fail(RUN_STAGE_SETUP, 0, "%s", e.msg);
+	/* the working directory, created when missing (as Docker does) */
+	{
+		int w = run_mkpath_in(rootfd, s->workdir && *s->workdir ? s->workdir : "/", 0, 0755);
+		run_check(w >= 0, "working directory %s", s->workdir);
+		close(w);
+	}
+	close(rootfd);
+	run_enter_root(root);
+	if (s->read_only)
+		run_check(mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) == 0,
+			  "read-only root");
+	run_check(chdir(s->workdir && *s->workdir ? s->workdir : "/") == 0, "chdir %s", s->workdir);
+	run_drop_caps(s, &u);
+	/* no descriptor of dock's reaches the command */
+	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+		int fd;
+		for (fd = 3; fd < 1024; fd++)
+			if (fd != run_errfd)
+				fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	if (s->init) {
+		pid_t c = fork();
+		run_check(c >= 0, "fork init");
+		if (c > 0) {
+			close(run_errfd);
+			run_init_loop(c);
+		}
+	}
+	{
+		/* HOME from passwd when the image did not set one */
+		char **env = s->env, *home[2];
+		size_t n = 0;
+		if (!run_getenv(env, "HOME")) {
+			while (env[n])
+				n++;
+			env = xcalloc(n + 2, sizeof *env);
+			memcpy(env, s->env, n * sizeof *env);
+			home[0] = xasprintf("HOME=%s", u.home[0] ? u.home : "/");
+			env[n] = home[0];
+			(void)home;
+		}
+		run_exec(s->argv, env);
+		run_fail(RUN_STAGE_EXEC, errno, "exec: \"%s\"", s->argv[0]);
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- the parent */
+
+struct run_proc {
+	pid_t pid;
+	int errfd;      /* read end: a struct run_fail, or EOF once the command runs */
+	int syncfd;     /* write end: tells the child to go on (after uid maps are written) */
+};
+
+/* Write uid_map/gid_map for a rootless child: the caller's ID as root, plus the subordinate ranges
+ * through newuidmap/newgidmap where /etc/subuid grants them. */
+static int
+run_write_maps(pid_t pid, struct err *e)
+{
+	char path[64], map[64];
+	int fd;
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	snprintf(path, sizeof path, "/proc/%d/setgroups", (int)pid);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "deny", 4) < 0) {
+			close(fd);
+			return err_sys(e, "write %s", path);
+		}
+		close(fd);
+	}
+	snprintf(path, sizeof path, "/proc/%d/uid_map", (int)pid);
+	snprintf(map, sizeof map, "0 %u 1\n", (unsigned)uid);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, map, strlen(map)) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return err_sys(e, "write %s", path);
+	}
+	close(fd);
+	snprintf(path, sizeof path, "/proc/%d/gid_map", (int)pid);
+	snprintf(map, sizeof map, "0 %u 1\n", (unsigned)gid);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, map, strlen(map)) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return err_sys(e, "write %s", path);
+	}
+	close(fd);
+	return 0;
+}
+
+/* Start the container's process.  On return the child waits on syncfd; run_go lets it go. */
+int
+run_spawn(struct run_spec *s, struct run_proc *rp, struct err *e)
+{
+	int errp[2], syncp[2];
+	int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
+	pid_t pid;
+	if (s->net_none)
+		flags |= CLONE_NEWNET;
+	if (s->userns)
+		flags |= CLONE_NEWUSER;
+	if (pipe2(errp, O_CLOEXEC) < 0 || pipe2(syncp, O_CLOEXEC) < 0)
+		return err_sys(e, "pipe");
+	fflush(NULL);
+	pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (pid < 0)
+		return err_sys(e, "clone (namespaces)");
+	if (pid == 0) {
+		char go;
+		close(errp[0]);
+		close(syncp[1]);
+		run_errfd = errp[1];
+		if (read(syncp[0], &go, 1) != 1)
+			_exit(125);
+		close(syncp[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		run_child(s);
+		_exit(125);
+	}
+	close(errp[1]);
+	close(syncp[0]);
+	rp->pid = pid;
+	rp->errfd = errp[0];
+	rp->syncfd = syncp[1];
+	if (s->userns && run_write_maps(pid, e) < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	return 0;
+}
+
+/* Let the child go on, then wait for exec.  Returns 0 once the command runs, or -1 with e set and
+ * *status the exit status Docker uses (125 setup, 126 cannot execute, 127 not found). */
+int
+run_go(struct run_proc *rp, int *status, struct err *e)
+{
+	struct run_fail f;
+	ssize_t n;
+	if (write(rp->syncfd, "g", 1) != 1) {
+		*status = 125;
+		return err_sys(e, "start the container");
+	}
+	close(rp->syncfd);
+	do
+		n = read(rp->errfd, &f, sizeof f);
+	while (n < 0 && errno == EINTR);
+	close(rp->errfd);
+	if (n == 0)
+		return 0;
+	waitpid(rp->pid, NULL, 0);
+	if (n != (ssize_t)sizeof f) {
+		*status = 125;
+		return err_set(e, ERR_SYS, "container setup failed");
+	}
+	f.msg[sizeof f.msg - 1] = 0;
+	*status = 125;
+	if (f.stage == RUN_STAGE_EXEC) {
+		*status = f.sys == ENOENT ? 127 : 126;
+		if (f.sys == ENOENT)
+			return err_set(e, ERR_NOTFOUND, "%.200s: executable file not found in $PATH",
+				       f.msg);
+	}
+	return err_set(e, ERR_SYS, "%s", f.msg);
+}
