@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 BUILD_PKGS="build-essential musl-tools clang libclang-rt-14-dev ca-certificates xz-utils linux-libc-dev"
 # Tests: the registry, independent image tools, TLS and auth helpers, a token server (python3).
 TEST_PKGS="docker-registry skopeo umoci buildah busybox-static openssl apache2-utils python3 uidmap
- attr file jq"
+ attr file jq curl"
 
 missing=""
 for p in $BUILD_PKGS $TEST_PKGS; do

@@ -896,18 +896,33 @@ t_dynamic_blocks(void)
 	enc_match(&c, 100, 999);
 	memcpy(want + 1000, want + 1, 100);
 	enc_sym(&c, 256);
-	/* a second block with few symbols: long codes exercise subtables */
+	/* few literals with codes of every length 1..15 (the long ones go through subtables), and
+	 * no distance codes at all (the one distance length is 0) */
 	memset(lens, 0, sizeof lens);
 	for (i = 0; i < 15; i++)
-		lens['a' + i] = (uint8_t)(i + 1); /* lengths 1..15 */
-	lens[256] = 15;                           /* completes the code */
-	lens[257 + 0] = 0;
-	lens[257 + 1] = 0;                        /* no lengths used: one distance code */
-	enc_dynamic_block(&c, 1, lens, 257, 1, NULL, 0);
+		lens['a' + i] = (uint8_t)(i + 1);
+	lens[256] = 15; /* completes the code */
+	enc_dynamic_block(&c, 0, lens, 257, 1, NULL, 0);
 	n = 1100;
 	for (i = 0; i < 15; i++) {
 		enc_sym(&c, 'a' + (unsigned)i);
 		want[n++] = (uint8_t)('a' + i);
+	}
+	enc_sym(&c, 256);
+	/* distance codes of every length 1..15 too, each used once */
+	complete_lens(lens, 286);
+	memset(lens + 286, 0, 30);
+	for (i = 0; i < 15; i++)
+		lens[286 + i] = (uint8_t)(i + 1);
+	lens[286 + 15] = 15;
+	enc_dynamic_block(&c, 1, lens, 286, 30, NULL, 0);
+	for (i = 0; i < 16; i++) {
+		unsigned dist = t_dbase[i] + (i >= 4 ? 1 : 0), k;
+		enc_match(&c, 5 + (unsigned)i, dist);
+		for (k = 0; k < 5 + i; k++, n++)
+			want[n] = want[n - dist];
+		enc_sym(&c, 'z');
+		want[n++] = 'z';
 	}
 	enc_sym(&c, 256);
 	d = enc_finish(&c, &i);
