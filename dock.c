@@ -24,6 +24,7 @@
 #include "src/container.c"
 #include "src/run.c"
 #include "src/runcmd.c"
+#include "src/info.c"
 
 /* ---------------------------------------------------------------- global options */
 
@@ -39,6 +40,7 @@ static int cmd_help(int argc, char **argv);
 static const struct cmd commands[] = {
 	{"run", cmd_run, "Create and run a container from an image"},
 	{"pull", cmd_pull, "Download an image from a registry"},
+	{"info", cmd_info, "Show what this machine offers and what dock will use"},
 	{"images", cmd_images, "List images"},
 	{"rmi", cmd_rmi, "Remove images"},
 	{"image", cmd_image, "Manage images (inspect, ls, pull, rm)"},

@@ -16,6 +16,7 @@ int cmd_unpack(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_logout(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_info(int argc, char **argv);
 
 #endif
 #include <stddef.h>
