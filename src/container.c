@@ -4,7 +4,10 @@
  * Records are written to a temporary name and renamed. */
 
 #include <dirent.h>
+#include <time.h>
+#include <sched.h>
 #include <sys/random.h>
+#include <sys/wait.h>
 
 /* ---------------------------------------------------------------- ids and names */
 
@@ -128,9 +131,53 @@ ctr_read(struct store *st, const char *id, const char *file, struct buf *out, st
 	return file_read(st->fd, path, 4 << 20, out, e);
 }
 
-/* Remove a container's directory and its name. */
+/* Remove dir (relative to the store) inside the user namespace usernsfd: a rootless container's
+ * files belong to the IDs mapped there (overlayfs's work/work is even mode 000), and only there is
+ * the caller root over them.  The child reports a failure as one line over a pipe. */
+static int
+ctr_rm_in_userns(struct store *st, const char *dir, int usernsfd, struct err *e)
+{
+	int p[2], status;
+	pid_t pid;
+	char msg[sizeof e->msg];
+	ssize_t n;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return err_sys(e, "pipe");
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return err_sys(e, "fork");
+	}
+	if (pid == 0) {
+		struct err ce = {0};
+		close(p[0]);
+		if (setns(usernsfd, CLONE_NEWUSER) < 0)
+			err_sys(&ce, "enter the container's user namespace");
+		else if (rm_rf(st->fd, dir, &ce) == 0)
+			_exit(0);
+		if (write(p[1], ce.msg, strlen(ce.msg)) < 0)
+			_exit(1);
+		_exit(1);
+	}
+	close(p[1]);
+	do
+		n = read(p[0], msg, sizeof msg - 1);
+	while (n < 0 && errno == EINTR);
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return err_sys(e, "wait");
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	msg[n > 0 ? n : 0] = 0;
+	return err_set(e, ERR_SYS, "%s", n > 0 ? msg : "removal failed");
+}
+
+/* Remove a container's directory and its name.  usernsfd: the container's user namespace (a
+ * rootless container), or -1. */
 int
-ctr_remove(struct store *st, const char *id, const char *name, struct err *e)
+ctr_remove(struct store *st, const char *id, const char *name, int usernsfd, struct err *e)
 {
 	char path[300], gone[200];
 	int tmp = store_tmp(st, e);
@@ -152,6 +199,8 @@ ctr_remove(struct store *st, const char *id, const char *name, struct err *e)
 	snprintf(gone, sizeof gone, "%s/C-%s", st->tmpname, id);
 	if (renameat(st->fd, path, st->fd, gone) < 0)
 		return errno == ENOENT ? 0 : err_sys(e, "remove container %.12s", id);
+	if (usernsfd >= 0)
+		return ctr_rm_in_userns(st, gone, usernsfd, e);
 	return rm_rf(st->fd, gone, e);
 }
 
