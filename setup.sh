@@ -7,9 +7,10 @@ cd "$(dirname "$0")"
 # Build: gcc/make, musl-gcc, clang for sanitizer builds, the CA bundle for the built-in roots,
 # xz for the BearSSL source tarball.
 BUILD_PKGS="build-essential musl-tools clang libclang-rt-14-dev ca-certificates xz-utils linux-libc-dev"
-# Tests: the registry, independent image tools, TLS and auth helpers, a token server (python3).
+# Tests: the registry, independent image tools, TLS and auth helpers, a token server (python3),
+# QEMU and cpio to boot an initramfs (Debian's kernel is fetched by the test with apt-get download).
 TEST_PKGS="docker-registry skopeo umoci buildah busybox-static openssl apache2-utils python3 uidmap
- attr file jq curl"
+ attr file jq curl qemu-system-x86 cpio"
 
 missing=""
 for p in $BUILD_PKGS $TEST_PKGS; do
