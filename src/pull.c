@@ -493,20 +493,16 @@ pipe_push(struct pipe *pp, const uint8_t *data, size_t n, struct err *e)
 	}
 	if (pp->kind == 2)
 		return pipe_raw(pp, data, n, e);
-	while (n) {
+	{
+		/* 1 means "the stream may end here": further members or zero padding may follow, so
+		 * only the last answer counts (pipe_finish checks it) */
 		size_t used = 0;
-		int r;
-		if (pp->gz_done)
-			return err_set(e, ERR_FORMAT, "gzip: data after the end of the stream");
-		r = gz_push(pp->gz, data, n, &used, pipe_raw, pp, e);
+		int r = gz_push(pp->gz, data, n, &used, pipe_raw, pp, e);
 		if (r < 0)
 			return pp->sink_failed ? -1 : err_ctx(e, "inflate");
-		if (r == 1)
-			pp->gz_done = 1;
-		data += used;
-		n -= used;
-		if (!used && r == 0)
-			return err_set(e, ERR_FORMAT, "gzip: decoder made no progress");
+		pp->gz_done = r == 1;
+		if (used != n)
+			return err_set(e, ERR_FORMAT, "gzip: decoder stopped early");
 	}
 	return 0;
 }
