@@ -5,6 +5,7 @@
 #include "src/util.c"
 #include "src/sha256.c"
 #include "src/json.c"
+#include "src/seccomp.c"
 #include "src/ref.c"
 #include "src/inflate.c"
 #include "src/tar.c"
@@ -25,6 +26,7 @@
 #include "src/run.c"
 #include "src/runcmd.c"
 #include "src/info.c"
+#include "src/ps.c"
 
 /* ---------------------------------------------------------------- global options */
 
@@ -44,7 +46,10 @@ static const struct cmd commands[] = {
 	{"images", cmd_images, "List images"},
 	{"rmi", cmd_rmi, "Remove images"},
 	{"image", cmd_image, "Manage images (inspect, ls, pull, rm)"},
-	{"inspect", cmd_image_inspect, "Show low-level information on images"},
+	{"ps", cmd_ps, "List containers"},
+	{"rm", cmd_rm, "Remove containers"},
+	{"container", cmd_container, "Manage containers (inspect, ls, prune, rm, run)"},
+	{"inspect", cmd_inspect, "Show low-level information on containers and images"},
 	{"unpack", cmd_unpack, "Write an image's root filesystem into a directory"},
 	{"login", cmd_login, "Log in to a registry"},
 	{"logout", cmd_logout, "Log out from a registry"},

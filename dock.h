@@ -6,18 +6,6 @@
 
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
-/* Commands: int cmd_NAME(int argc, char **argv), argv[0] being the command's name. */
-int cmd_pull(int argc, char **argv);
-int cmd_images(int argc, char **argv);
-int cmd_rmi(int argc, char **argv);
-int cmd_image(int argc, char **argv);
-int cmd_image_inspect(int argc, char **argv);
-int cmd_unpack(int argc, char **argv);
-int cmd_login(int argc, char **argv);
-int cmd_logout(int argc, char **argv);
-int cmd_run(int argc, char **argv);
-int cmd_info(int argc, char **argv);
-
 #endif
 #include <stddef.h>
 #include <stdint.h>
@@ -483,6 +471,83 @@ int user_parse_passwd(const char *buf, size_t n, const char *name, long uid, str
  * there already: 0.  -1 over a limit. */
 int user_parse_group(const char *buf, size_t n, const char *group, long gid, struct user_ids *out);
 
+/* ---------------------------------------------------------------- cg: cgroups and resource limits */
+
+/* A container's limits, as Docker's run options give them; cg_limits_init sets everything unset. */
+struct cg_limits {
+	int64_t memory, memory_reservation; /* bytes; <= 0 unset */
+	int64_t memory_swap;      /* memory plus swap, bytes (Docker's --memory-swap): -1 unlimited,
+				   * 0 unset (twice memory when memory is set, as Docker) */
+	int64_t cpu_quota, cpu_period; /* microseconds, <= 0 unset; --cpus N gives quota N * period
+					* with period 100000 */
+	uint64_t cpu_shares;      /* 0 unset; on v2 converted to cpu.weight as runc does */
+	char cpuset_cpus[64];     /* "" unset */
+	int64_t pids_limit;       /* <= 0 unlimited */
+	uint16_t blkio_weight;    /* 10..1000, 0 unset */
+	struct {
+		uint32_t major, minor; /* a whole disk, not a partition */
+		uint64_t bps;
+		int write;
+	} dev_bps[8];
+	size_t ndev_bps;
+};
+void cg_limits_init(struct cg_limits *l);
+
+struct cg_stats {
+	uint64_t cpu_ns;             /* CPU time of all its processes so far */
+	uint64_t mem_usage;          /* less inactive page cache, as docker stats shows it */
+	uint64_t mem_limit;          /* the host's memory when there is no (lower) limit */
+	uint64_t pids;               /* tasks (threads) now */
+	uint64_t blk_read, blk_write; /* bytes */
+	unsigned have;               /* CG_HAVE_*: the fields that could be read */
+};
+enum { CG_HAVE_CPU = 1, CG_HAVE_MEM = 2, CG_HAVE_PIDS = 4, CG_HAVE_BLKIO = 8 };
+
+/* A container's cgroups, one per hierarchy that matters: as root <hierarchy>/dock/<id>, rootless
+ * <hierarchy><own cgroup>/dock/<id> (src/cgroup.c says why).  cg_create makes them and writes the
+ * limits: NULL with e set only on real errors (ERR_USAGE for limits Docker refuses, a value the
+ * kernel refuses, an unexpected failure; what it made is removed again).  Limits that cannot apply
+ * (no such controller, rootless without delegation, no cgroups mounted) go to warn (may be NULL)
+ * and the cg is still returned.  Call it before the container's process is let go, cg_enter that
+ * process, then signal it.  id: [A-Za-z0-9_.-], up to 128.  The caller frees with cg_free. */
+struct cg;
+struct cg *cg_create(const char *id, const struct cg_limits *l, int rootless,
+		     void (*warn)(const char *), struct err *e);
+int cg_enter(struct cg *c, pid_t pid, struct err *e);     /* into every hierarchy */
+/* Send sig to every process in it; SIGKILL (v2 cgroup.kill, else freezing and killing in rounds)
+ * returns once none is left, at most 5 s.  EOPNOTSUPP when it has no cgroup: kill the init then. */
+int cg_kill_all(struct cg *c, int sig, struct err *e);
+int cg_freeze(struct cg *c, int frozen, struct err *e);  /* v1 freezer, else cgroup.freeze; waits */
+int cg_oom_killed(struct cg *c);                         /* the OOM killer acted in it: 1 */
+int cg_stats(struct cg *c, struct cg_stats *s, struct err *e);
+/* Remove its directories (waiting up to 2 s for exiting processes), and "dock" with the last. */
+int cg_destroy(struct cg *c, struct err *e);
+/* An existing container's cgroups, from another process; ERR_NOTFOUND if there are none. */
+struct cg *cg_open(const char *id, struct err *e);
+void cg_free(struct cg *c);
+/* Its directory for a controller ("memory", "cpu", "devices", "io", ...), NULL: the v2 one (for
+ * BPF device programs); NULL when there is none.  Valid until cg_free. */
+const char *cg_path(const struct cg *c, const char *controller);
+const char *cg_layout(void);                             /* "v2", "v1", "hybrid" or "none" */
+
+/* ---------------------------------------------------------------- seccomp: syscall filters */
+
+/* Programs are x86_64 classic BPF (<linux/filter.h>'s struct sock_filter), at most
+ * SECCOMP_PROG_MAX instructions.  Calls to other ABIs (i386 `int 0x80`, x32) are denied.
+ * caps is the container's capability set, bit n for capability n: Docker's profile allows some
+ * calls only to holders of some capabilities (mount with CAP_SYS_ADMIN, ...). */
+struct sock_filter;
+#define SECCOMP_PROG_MAX 4096
+/* Docker's default profile (src/seccomp_table.h): *len gets the program's length. */
+int seccomp_build(uint64_t caps, struct sock_filter *out, size_t max, size_t *len, struct err *e);
+/* A profile in Docker's JSON format (--security-opt seccomp=FILE), n bytes.  ERR_FORMAT for what
+ * it cannot take (bad JSON, an unknown action or op, SCMP_ACT_NOTIFY); unknown syscall names are
+ * ignored, as in Docker. */
+int seccomp_build_profile(const char *json, size_t n, uint64_t caps, struct sock_filter *out,
+			  size_t max, size_t *len, struct err *e);
+/* Install on the calling thread: needs no_new_privs set (or CAP_SYS_ADMIN).  Lasts across exec. */
+int seccomp_load(const struct sock_filter *prog, size_t len, struct err *e);
+
 /* Commands: int cmd_NAME(int argc, char **argv), argv[0] being the command's name. */
 int cmd_pull(int argc, char **argv);
 int cmd_images(int argc, char **argv);
@@ -492,5 +557,11 @@ int cmd_image_inspect(int argc, char **argv);
 int cmd_unpack(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_logout(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_container(int argc, char **argv);
 
 #endif

@@ -1,0 +1,64 @@
+# shellcheck shell=bash
+# tests/int/ps.sh: ps, inspect, rm and container prune over containers made by dock run.
+
+t_ps_inspect_rm() {
+	local id
+	expect_ok dock pull -q "$REG/busybox" || return 1
+	"$DOCK" run --name first "$REG/busybox" sh -c 'exit 4'
+	assert_eq 4 "$?" "exit status"
+	"$DOCK" run --name first2 "$REG/busybox" sh -c 'exit 4'
+	expect_fail dock run --name first2 "$REG/busybox" true || return 1
+	assert_contains "$ERR" "already in use"
+	expect_ok dock ps || return 1
+	assert_not_contains "$OUT" "first"
+	expect_ok dock ps -a || return 1
+	assert_contains "$OUT" "first2"
+	assert_contains "$OUT" "Exited (4)"
+	expect_ok dock ps -aq --no-trunc || return 1
+	assert_match "$(head -n 1 <<<"$OUT")" '^[0-9a-f]{64}$'
+	expect_ok dock ps -a --filter name=first2 --format '{{.Names}} {{.Image}}' || return 1
+	assert_eq "first2 $REG/busybox" "$OUT"
+	expect_ok dock ps -a --filter exited=4 -q || return 1
+	assert_eq 2 "$(wc -l <<<"$OUT")" "two containers exited with 4"
+	expect_ok dock ps -a --format 'table {{.Names}}\t{{.Status}}' || return 1
+	assert_eq "NAMES	STATUS" "$(head -n 1 <<<"$OUT")"
+	expect_ok dock inspect --format '{{.State.Status}} {{.State.ExitCode}} {{.Name}}' first2 || return 1
+	assert_eq "exited 4 /first2" "$OUT"
+	expect_ok dock inspect first2 || return 1
+	assert_eq "sh" "$(jq -r '.[0].Path' <<<"$OUT")"
+	id=$(jq -r '.[0].Id' <<<"$OUT")
+	# by ID prefix, and both a container and an image in one call
+	expect_ok dock inspect "${id:0:6}" "$REG/busybox" || return 1
+	assert_eq 2 "$(jq length <<<"$OUT")"
+	expect_ok dock rm first2 || return 1
+	expect_fail dock rm first2 || return 1
+	assert_contains "$ERR" "No such container"
+	expect_ok dock container prune || return 1
+	assert_eq "" "$(dock ps -aq)"
+	assert_eq "" "$(ls "$DOCK_ROOT/names")"
+}
+
+t_ps_truthful_after_kill9() {
+	# a container whose dock process is killed -9 must not stay "Up"
+	"$DOCK" run --name sleeper "$REG/busybox" sleep 30 >/dev/null 2>&1 &
+	local pid=$! i
+	for i in $(seq 50); do
+		dock ps -q | grep -q . && break
+		sleep 0.1
+	done
+	expect_ok dock ps || return 1
+	assert_contains "$OUT" "sleeper"
+	assert_contains "$OUT" "Up "
+	expect_fail dock rm sleeper || return 1
+	assert_contains "$ERR" "container is running"
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
+	# the container's PID 1 dies with its parent (PDEATHSIG)
+	for i in $(seq 50); do
+		dock ps -q | grep -q . || break
+		sleep 0.1
+	done
+	expect_ok dock ps -a || return 1
+	assert_contains "$OUT" "Exited"
+	expect_ok dock rm -f sleeper || return 1
+}
