@@ -22,6 +22,7 @@
 #include "src/pull.c"
 #include "src/images.c"
 #include "src/user.c"
+#include "src/cgroup.c"
 #include "src/container.c"
 #include "src/run.c"
 #include "src/runcmd.c"
