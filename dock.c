@@ -28,6 +28,9 @@
 #include "src/runcmd.c"
 #include "src/info.c"
 #include "src/ps.c"
+#include "src/tarw.c"
+#include "src/exec.c"
+#include "src/cp.c"
 
 /* ---------------------------------------------------------------- global options */
 
@@ -48,6 +51,10 @@ static const struct cmd commands[] = {
 	{"rmi", cmd_rmi, "Remove images"},
 	{"image", cmd_image, "Manage images (inspect, ls, pull, rm)"},
 	{"ps", cmd_ps, "List containers"},
+	{"exec", cmd_exec, "Execute a command in a running container"},
+	{"top", cmd_top, "Display the running processes of a container"},
+	{"cp", cmd_cp, "Copy files between a container and the host"},
+	{"export", cmd_export, "Write a running container's filesystem as a tar archive"},
 	{"rm", cmd_rm, "Remove containers"},
 	{"container", cmd_container, "Manage containers (inspect, ls, prune, rm, run)"},
 	{"inspect", cmd_inspect, "Show low-level information on containers and images"},

@@ -548,6 +548,54 @@ int seccomp_build_profile(const char *json, size_t n, uint64_t caps, struct sock
 /* Install on the calling thread: needs no_new_privs set (or CAP_SYS_ADMIN).  Lasts across exec. */
 int seccomp_load(const struct sock_filter *prog, size_t len, struct err *e);
 
+/* ---------------------------------------------------------------- tarw: streaming tar writer */
+
+/* The events of tar.c's reader, turned back into an archive: ustar headers, with a pax header only
+ * for what ustar cannot hold (long paths and links, big sizes and ids, xattrs, up to 64 KiB).
+ * out() gets the archive in pieces (headers, data as given, padding); returns 0, or -1 with e set
+ * (sticky: the writer fails from then on).  An entry's data must add up to its size (TAR_FILE;
+ * other types carry none) before tarw_entry_end. */
+typedef int (*tarw_out_fn)(void *ctx, const void *p, size_t n, struct err *e);
+struct tarw {
+	tarw_out_fn out;
+	void *ctx;
+	uint64_t size, left; /* the current entry's data: all, still expected */
+	int in_entry, failed;
+};
+void tarw_init(struct tarw *w, tarw_out_fn out, void *ctx);
+int tarw_entry(struct tarw *w, const struct tar_entry *t, struct err *e);
+int tarw_data(struct tarw *w, const void *p, size_t n, struct err *e);
+int tarw_entry_end(struct tarw *w, struct err *e);
+int tarw_finish(struct tarw *w, struct err *e); /* the two zero blocks */
+extern const struct tar_cb tarw_tar_cb;         /* ctx is a struct tarw: a tar copier */
+
+/* ---------------------------------------------------------------- exec: into a running container */
+
+/* A running container, entered from outside (exec, top, cp, export).  procfd pins its PID 1:
+ * /proc/PID opened before the start time was checked, so a reused PID is never entered. */
+#define EXEC_NNS 7 /* user ipc uts net pid cgroup mnt, in the order they are entered */
+struct exec_target {
+	char id[65], name[130];
+	int pid;
+	int procfd;            /* /proc/PID, O_PATH */
+	int rootfd;            /* its root directory, O_PATH */
+	int nsfd[EXEC_NNS];    /* -1: shared with us (nsfd[0], the user namespace: not rootless) */
+	uint64_t caps;         /* PID 1's bounding set (Docker's default when unreadable) */
+	int seccomp;           /* PID 1 runs under a seccomp filter */
+	int privileged;        /* HostConfig.Privileged */
+	char user[256];        /* User and WorkingDir ("/" when unset) it runs with */
+	char workdir[4096];
+	struct buf cfgb;       /* config.json */
+	struct json *cfg;
+};
+/* Command tier: dies "CMD: No such container: X", "CMD: container X is not running" and the like.
+ * Opens the store only while looking the container up. */
+void exec_target_open(const char *cmd, const char *name, struct exec_target *t);
+/* Enter its user namespace if it has its own (a rootless container): from then on the caller is
+ * root over the container's files.  Single-threaded callers only; there is no way back. */
+int exec_target_userns(const struct exec_target *t, struct err *e);
+void exec_target_close(struct exec_target *t);
+
 /* Commands: int cmd_NAME(int argc, char **argv), argv[0] being the command's name. */
 int cmd_pull(int argc, char **argv);
 int cmd_images(int argc, char **argv);
@@ -563,5 +611,9 @@ int cmd_ps(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_container(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_cp(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif
