@@ -20,7 +20,7 @@
 
 /* ---------------------------------------------------------------- state */
 
-#define TAR_BLOCK 512
+#define TAR_BLKSZ 512
 #define TAR_META_MAX 65536
 #define TAR_XATTR_MAX 128
 
@@ -39,7 +39,7 @@ struct tar {
 	struct tar_cb cb;
 	void *ctx;
 	int state;
-	uint8_t blk[TAR_BLOCK];
+	uint8_t blk[TAR_BLKSZ];
 	size_t fill;          /* bytes collected in blk */
 	uint64_t left;        /* bytes left in TS_DATA/TS_META/TS_SKIP */
 	uint32_t pad;         /* padding after them */
@@ -502,7 +502,7 @@ tar_entry(struct tar *t, const uint8_t *h, int type, struct err *e)
 		return -1;
 	if (en->size) {
 		t->left = en->size;
-		t->pad = (uint32_t)(-en->size & (TAR_BLOCK - 1));
+		t->pad = (uint32_t)(-en->size & (TAR_BLKSZ - 1));
 		t->state = TS_DATA;
 		return 0;
 	}
@@ -516,7 +516,7 @@ tar_header(struct tar *t, const uint8_t *h, struct err *e)
 	int ssum = 0, i, type = h[156];
 	int64_t v, chk;
 
-	for (i = 0; i < TAR_BLOCK; i++) {
+	for (i = 0; i < TAR_BLKSZ; i++) {
 		uint8_t c = (i >= 148 && i < 156) ? ' ' : h[i];
 		usum += c;
 		ssum += (int8_t)c;
@@ -539,7 +539,7 @@ tar_header(struct tar *t, const uint8_t *h, struct err *e)
 		t->meta_type = type;
 		t->meta_start = t->used;
 		t->left = (uint64_t)v;
-		t->pad = (uint32_t)(-(uint64_t)v & (TAR_BLOCK - 1));
+		t->pad = (uint32_t)(-(uint64_t)v & (TAR_BLKSZ - 1));
 		if (type != 'g')
 			t->pending = 1;
 		t->state = TS_META;
@@ -548,7 +548,7 @@ tar_header(struct tar *t, const uint8_t *h, struct err *e)
 		if (tar_num(h + 124, 12, &v) < 0 || v < 0)
 			return tar_bad(t, "bad size", e);
 		t->left = (uint64_t)v;
-		t->pad = (uint32_t)(-(uint64_t)v & (TAR_BLOCK - 1));
+		t->pad = (uint32_t)(-(uint64_t)v & (TAR_BLKSZ - 1));
 		t->state = TS_SKIP;
 		return 0;
 	case 'S':
@@ -570,9 +570,9 @@ tar_block(struct tar *t, const uint8_t *h, struct err *e)
 {
 	int i;
 	t->hdr_pos = t->pos;
-	for (i = 0; i < TAR_BLOCK && !h[i]; i++)
+	for (i = 0; i < TAR_BLKSZ && !h[i]; i++)
 		;
-	if (i == TAR_BLOCK) {
+	if (i == TAR_BLKSZ) {
 		if (t->pending)
 			return tar_bad(t, "end of archive after an extended header", e);
 		t->state = t->state == TS_ZERO ? TS_END : TS_ZERO;
@@ -622,23 +622,23 @@ tar_push(struct tar *t, const uint8_t *p, size_t n, struct err *e)
 		case TS_HEADER:
 		case TS_ZERO: {
 			const uint8_t *h = p;
-			if (t->fill || n < TAR_BLOCK) {
-				k = TAR_BLOCK - t->fill < n ? TAR_BLOCK - t->fill : n;
+			if (t->fill || n < TAR_BLKSZ) {
+				k = TAR_BLKSZ - t->fill < n ? TAR_BLKSZ - t->fill : n;
 				memcpy(t->blk + t->fill, p, k);
 				t->fill += k;
 				p += k;
 				n -= k;
-				if (t->fill < TAR_BLOCK)
+				if (t->fill < TAR_BLKSZ)
 					return 0;
 				t->fill = 0;
 				h = t->blk;
 			} else {
-				p += TAR_BLOCK;
-				n -= TAR_BLOCK;
+				p += TAR_BLKSZ;
+				n -= TAR_BLKSZ;
 			}
 			if (tar_block(t, h, e) < 0)
 				return tar_fail(t, e);
-			t->pos += TAR_BLOCK;
+			t->pos += TAR_BLKSZ;
 			break;
 		}
 		case TS_DATA:

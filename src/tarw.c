@@ -195,7 +195,6 @@ tarw_entry(struct tarw *w, const struct tar_entry *t, struct err *e)
 	uint64_t size = t->type == TAR_FILE ? t->size : 0;
 	if (w->in_entry)
 		return err_set(e, ERR_USAGE, "tar: entry %s before the last one ended", t->path);
-	/* a switch, not a table: tar.c's TAR_BLOCK macro (512) shadows the enum's value */
 	switch (t->type) {
 	case TAR_FILE: type = '0'; break;
 	case TAR_HARDLINK: type = '1'; break;
