@@ -7,10 +7,12 @@
 
 #include <sched.h>
 #include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <poll.h>
 #include <termios.h>
 #include <sys/mount.h>
+#include <sys/vfs.h>
 #include <sys/prctl.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
@@ -48,6 +50,7 @@ struct run_fail {
 enum { RUN_STAGE_SETUP = 1, RUN_STAGE_EXEC = 2 };
 
 static int run_errfd = -1;
+static int run_single_map; /* rootless, only root mapped: other IDs cannot be used */
 
 static void __attribute__((noreturn, format(printf, 3, 4)))
 run_fail(int stage, int sys, const char *fmt, ...)
@@ -60,7 +63,7 @@ run_fail(int stage, int sys, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(f.msg, sizeof f.msg, fmt, ap);
 	va_end(ap);
-	if (sys) {
+	if (sys && stage != RUN_STAGE_EXEC) { /* run_go words exec failures itself */
 		size_t n = strlen(f.msg);
 		snprintf(f.msg + n, sizeof f.msg - n, ": %s", strerror(sys));
 	}
@@ -113,26 +116,133 @@ run_walk(int rootfd, const char *path, int flags)
 	return -1;
 }
 
-/* Open path inside rootfd, resolving symlinks as if rootfd were "/" (so nothing leads out). */
+static int run_resolve_in(int rootfd, const char *path, int nofollow, char *out, size_t n);
+
+/* openat2 confined to rootfd.  EAGAIN: a ".." met a rename or mount anywhere on the system
+ * meanwhile; the kernel asks us to try again. */
 static int
-run_open_in(int rootfd, const char *path, int flags)
+run_openat2(int rootfd, const char *path, int flags)
 {
 	struct run_open_how how;
-	int fd;
+	int fd, tries = 0;
 	memset(&how, 0, sizeof how);
 	how.flags = (uint64_t)(flags | O_CLOEXEC);
 	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 	while (*path == '/')
 		path++;
-	fd = (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof how);
+	do
+		fd = (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof how);
+	while (fd < 0 && errno == EAGAIN && ++tries < 32);
+	return fd;
+}
+
+/* Open path inside rootfd, resolving symlinks as if rootfd were "/" (so nothing leads out). */
+static int
+run_open_in(int rootfd, const char *path, int flags)
+{
+	int fd = run_openat2(rootfd, path, flags);
+	if (fd < 0 && errno == EAGAIN) {
+		/* a busy system keeps failing the kernel's check: resolve the links ourselves, which
+		 * leaves no ".." for the kernel to distrust */
+		char res[4096];
+		if (run_resolve_in(rootfd, path, (flags & O_NOFOLLOW) != 0, res, sizeof res) < 0)
+			return -1;
+		return run_openat2(rootfd, res, flags);
+	}
 	if (fd >= 0 || errno != ENOSYS)
 		return fd;
 	return run_walk(rootfd, path, flags);
 }
 
+/* Resolve every symlink of path as the container will see it (absolute targets from rootfd, ".."
+ * stopping at it), also those whose target does not exist yet: out gets a path without symlinks
+ * or "..", inside the root, so the missing part can be created with O_NOFOLLOW.  With nofollow a
+ * final symlink stays as it is.  The image is not running yet: nothing swaps links under us, and
+ * the mounts go through fds anyway. */
+static int
+run_resolve_in(int rootfd, const char *path, int nofollow, char *out, size_t n)
+{
+	char rest[4096], tmp[4096], link[4096];
+	int links = 0, missing = 0;
+	if (snprintf(rest, sizeof rest, "%s", path) >= (int)sizeof rest)
+		return errno = ENAMETOOLONG, -1;
+	out[0] = 0;
+	for (;;) {
+		char *comp = rest, *next;
+		size_t olen = strlen(out), clen;
+		while (*comp == '/')
+			comp++;
+		if (!*comp)
+			break;
+		next = strchr(comp, '/');
+		clen = next ? (size_t)(next - comp) : strlen(comp);
+		if (!next)
+			next = comp + clen;
+		if (clen == 1 && comp[0] == '.') {
+			memmove(rest, next, strlen(next) + 1);
+			continue;
+		}
+		if (clen == 2 && comp[0] == '.' && comp[1] == '.') {
+			char *slash = strrchr(out, '/');
+			if (slash)
+				*slash = 0;
+			memmove(rest, next, strlen(next) + 1);
+			continue;
+		}
+		if (!missing && !(nofollow && !next[strspn(next, "/")])) {
+			int dir = olen ? run_open_in(rootfd, out, O_PATH | O_DIRECTORY) : dup(rootfd);
+			ssize_t l;
+			char name[256];
+			if (dir < 0)
+				return -1;
+			if (clen >= sizeof name) {
+				close(dir);
+				return errno = ENAMETOOLONG, -1;
+			}
+			memcpy(name, comp, clen);
+			name[clen] = 0;
+			l = readlinkat(dir, name, link, sizeof link - 1);
+			if (l < 0 && errno == ENOENT)
+				missing = 1;
+			if (l >= 0) {
+				/* /proc's links name what the setup process sees (the host), not the
+				 * image: refused, as RESOLVE_NO_MAGICLINKS refuses them */
+				struct statfs sf;
+				if (fstatfs(dir, &sf) < 0 || sf.f_type == 0x9fa0 /* PROC_SUPER_MAGIC */) {
+					close(dir);
+					return errno = ELOOP, -1;
+				}
+			}
+			close(dir);
+			if (l >= 0) {
+				if (++links > 40)
+					return errno = ELOOP, -1;
+				link[l] = 0;
+				if (link[0] == '/')
+					out[0] = 0;
+				if (snprintf(tmp, sizeof tmp, "%s/%s", link, next) >= (int)sizeof tmp)
+					return errno = ENAMETOOLONG, -1;
+				memcpy(rest, tmp, sizeof rest);
+				continue;
+			}
+		}
+		if (olen + 1 + clen >= n)
+			return errno = ENAMETOOLONG, -1;
+		out[olen] = '/';
+		memcpy(out + olen + 1, comp, clen);
+		out[olen + 1 + clen] = 0;
+		memmove(rest, next, strlen(next) + 1);
+	}
+	if (!out[0])
+		snprintf(out, n, "/");
+	return 0;
+}
+
 /* Make path inside the root exist as a directory (or, with file=1, an empty file whose parents
- * are directories); returns an O_PATH fd of it.  A component that is a symlink is resolved inside
- * the root; one that is neither a directory nor a symlink is an error. */
+ * are directories); mode is the last component's, parents get 0755.  Returns an O_PATH fd of it.
+ * Symlinks on the way, dangling ones too, are resolved inside the root (what is missing is created
+ * where they point, in the root, as runc does); a component that is neither a directory nor a
+ * symlink is an error. */
 static int
 run_mkpath_in(int rootfd, const char *path, int file, mode_t mode)
 {
@@ -141,7 +251,8 @@ run_mkpath_in(int rootfd, const char *path, int file, mode_t mode)
 	fd = run_open_in(rootfd, path, O_PATH | (file ? 0 : O_DIRECTORY));
 	if (fd >= 0 || errno != ENOENT)
 		return fd;
-	snprintf(buf, sizeof buf, "%s", path);
+	if (run_resolve_in(rootfd, path, 0, buf, sizeof buf) < 0)
+		return -1;
 	for (p = buf; *p == '/'; p++)
 		;
 	for (;;) {
@@ -173,7 +284,7 @@ run_mkpath_in(int rootfd, const char *path, int file, mode_t mode)
 				if (f >= 0)
 					close(f);
 			} else {
-				mkdirat(parent, base, mode);
+				mkdirat(parent, base, last ? mode : 0755);
 			}
 			close(parent);
 			pfd = run_open_in(rootfd, buf, O_PATH | (last && file ? 0 : O_DIRECTORY));
@@ -467,9 +578,15 @@ run_drop_caps(const struct run_spec *s, const struct user_ids *u)
 {
 	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct d[2];
+	uint64_t keep;
 	int c;
+	/* --privileged and --cap-add ask for what we may not have (root here can lack
+	 * CAP_SYS_RESOURCE): keep what both the spec and our permitted set hold */
+	memset(d, 0, sizeof d);
+	run_check(syscall(SYS_capget, &h, d) == 0, "capget");
+	keep = s->caps & ((uint64_t)d[1].permitted << 32 | d[0].permitted);
 	for (c = 0; c <= 63; c++) {
-		if (s->caps & (1ULL << c))
+		if (keep & (1ULL << c))
 			continue;
 		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
 			run_fail(RUN_STAGE_SETUP, errno, "drop capability %d", c);
@@ -477,11 +594,16 @@ run_drop_caps(const struct run_spec *s, const struct user_ids *u)
 	run_check(prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == 0, "keepcaps");
 	if (u->ngroups || !s->userns || !s->rootless)
 		run_check(setgroups(u->ngroups, (const gid_t *)u->groups) == 0 || s->userns, "setgroups");
+	if (run_single_map && (u->uid || u->gid))
+		run_fail(RUN_STAGE_SETUP, 0, "user %u:%u: rootless with a single ID mapping, only root "
+			 "(0:0) exists in the container; give your user ranges in /etc/subuid and "
+			 "/etc/subgid (and install newuidmap/newgidmap) to run as another user",
+			 u->uid, u->gid);
 	run_check(setresgid(u->gid, u->gid, u->gid) == 0, "setgid %u", u->gid);
 	run_check(setresuid(u->uid, u->uid, u->uid) == 0, "setuid %u", u->uid);
 	memset(d, 0, sizeof d);
-	d[0].effective = d[0].permitted = (uint32_t)s->caps;
-	d[1].effective = d[1].permitted = (uint32_t)(s->caps >> 32);
+	d[0].effective = d[0].permitted = (uint32_t)keep;
+	d[1].effective = d[1].permitted = (uint32_t)(keep >> 32);
 	run_check(syscall(SYS_capset, &h, d) == 0, "capset");
 	run_check(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0, "no_new_privs");
 }
@@ -536,7 +658,7 @@ run_init_forward(int sig)
 }
 
 static void __attribute__((noreturn))
-run_init_loop(pid_t child)
+run_init_loop(pid_t child, const sigset_t *mask)
 {
 	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 	struct sigaction sa;
@@ -546,6 +668,7 @@ run_init_loop(pid_t child)
 	run_init_child = child;
 	for (i = 0; i < sizeof sigs / sizeof *sigs; i++)
 		sigaction(sigs[i], &sa, NULL);
+	sigprocmask(SIG_SETMASK, mask, NULL);
 	for (;;) {
 		int status;
 		pid_t p = waitpid(-1, &status, 0);
@@ -648,12 +771,31 @@ run_child(void *arg)
 				fcntl(fd, F_SETFD, FD_CLOEXEC);
 	}
 	if (s->init) {
-		pid_t c = fork();
+		/* blocked until init forwards them: none is lost between fork and sigaction */
+		sigset_t all, old;
+		pid_t c;
+		int gate[2];
+		char x;
+		sigfillset(&all);
+		sigprocmask(SIG_BLOCK, &all, &old);
+		run_check(pipe2(gate, O_CLOEXEC) == 0, "pipe");
+		c = fork();
 		run_check(c >= 0, "fork init");
 		if (c > 0) {
-			close(run_errfd);
-			run_init_loop(c);
+			int fd;
+			/* init never execs: close-on-exec does not protect its fds (the store's among
+			 * them) from the container's root reading /proc/1/fd.  Closing gate[1] with
+			 * them tells the command it may go on. */
+			if (syscall(SYS_close_range, 3, ~0U, 0) < 0)
+				for (fd = 3; fd < 1024; fd++)
+					close(fd);
+			run_init_loop(c, &old);
 		}
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		close(gate[1]);
+		while (read(gate[0], &x, 1) < 0 && errno == EINTR)
+			;
+		close(gate[0]);
 	}
 	{
 		/* HOME from passwd when the image did not set one */
@@ -680,45 +822,185 @@ struct run_proc {
 	pid_t pid;
 	int errfd;      /* read end: a struct run_fail, or EOF once the command runs */
 	int syncfd;     /* write end: tells the child to go on (after uid maps are written) */
+	int usernsfd;   /* the container's user namespace (rootless), -1 without one; it outlives
+			 * the container so that its files can be removed as their owner */
+	int single_map; /* rootless with only root mapped */
 };
 
-/* Write uid_map/gid_map for a rootless child: the caller's ID as root, plus the subordinate ranges
- * through newuidmap/newgidmap where /etc/subuid grants them. */
+/* The first range /etc/subuid (or /etc/subgid) grants the user, by name or by number: 1 found. */
 static int
-run_write_maps(pid_t pid, struct err *e)
+run_subid(const char *file, const char *name, unsigned id, unsigned long *start, unsigned long *count)
 {
-	char path[64], map[64];
-	int fd;
-	uid_t uid = getuid();
-	gid_t gid = getgid();
-	snprintf(path, sizeof path, "/proc/%d/setgroups", (int)pid);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (write(fd, "deny", 4) < 0) {
-			close(fd);
-			return err_sys(e, "write %s", path);
+	struct buf b = {0};
+	struct err e = {0};
+	char *line, *save = NULL, num[16];
+	int found = 0;
+	snprintf(num, sizeof num, "%u", id);
+	if (file_read(AT_FDCWD, file, 1 << 20, &b, &e) < 0)
+		return 0;
+	for (line = strtok_r(b.p, "\n", &save); line && !found; line = strtok_r(NULL, "\n", &save)) {
+		char *c1 = strchr(line, ':'), *c2, *end;
+		if (!c1 || !(c2 = strchr(c1 + 1, ':')))
+			continue;
+		*c1 = 0;
+		if (strcmp(line, num) && (!name || strcmp(line, name)))
+			continue;
+		*start = strtoul(c1 + 1, &end, 10);
+		if (end != c2)
+			continue;
+		*count = strtoul(c2 + 1, &end, 10);
+		found = *count > 0;
+	}
+	buf_free(&b);
+	return found;
+}
+
+/* The setuid helper (newuidmap or newgidmap) from PATH or the usual places, or NULL. */
+static const char *
+run_find_helper(const char *prog, char *out, size_t n)
+{
+	const char *path = getenv("PATH"), *p;
+	if (!path || !*path)
+		path = "/usr/bin:/bin:/usr/sbin:/sbin";
+	for (p = path;; p++) {
+		const char *end = strchr(p, ':');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len && len < n - strlen(prog) - 2) {
+			snprintf(out, n, "%.*s/%s", (int)len, p, prog);
+			if (access(out, X_OK) == 0)
+				return out;
 		}
-		close(fd);
+		if (!end)
+			return NULL;
+		p = end;
 	}
-	snprintf(path, sizeof path, "/proc/%d/uid_map", (int)pid);
-	snprintf(map, sizeof map, "0 %u 1\n", (unsigned)uid);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, map, strlen(map)) < 0) {
-		if (fd >= 0)
-			close(fd);
-		return err_sys(e, "write %s", path);
+}
+
+/* Map ID to root and the subordinate range to 1.. with newuidmap/newgidmap (which check the range
+ * against /etc/subuid, /etc/subgid). */
+static int
+run_map_helper(const char *helper, pid_t pid, unsigned id, unsigned long start, unsigned long count,
+	       struct err *e)
+{
+	char a[4][24];
+	pid_t h;
+	int status;
+	snprintf(a[0], sizeof a[0], "%d", (int)pid);
+	snprintf(a[1], sizeof a[1], "%u", id);
+	snprintf(a[2], sizeof a[2], "%lu", start);
+	snprintf(a[3], sizeof a[3], "%lu", count);
+	h = fork();
+	if (h < 0)
+		return err_sys(e, "fork %s", helper);
+	if (h == 0) {
+		execl(helper, helper, a[0], "0", a[1], "1", "1", a[2], a[3], (char *)NULL);
+		_exit(127);
 	}
-	close(fd);
-	snprintf(path, sizeof path, "/proc/%d/gid_map", (int)pid);
-	snprintf(map, sizeof map, "0 %u 1\n", (unsigned)gid);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, map, strlen(map)) < 0) {
+	while (waitpid(h, &status, 0) < 0)
+		if (errno != EINTR)
+			return err_sys(e, "wait %s", helper);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return err_set(e, ERR_SYS, "%s %s 0 %u 1 1 %lu %lu failed (status %d)", helper, a[0], id,
+			       start, count, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	return 0;
+}
+
+static int
+run_write_file(const char *path, const char *text, struct err *e)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, text, strlen(text)) < 0) {
 		if (fd >= 0)
 			close(fd);
 		return err_sys(e, "write %s", path);
 	}
 	close(fd);
 	return 0;
+}
+
+/* Write uid_map/gid_map for a rootless child: the caller's ID as root, plus the subordinate range
+ * through newuidmap/newgidmap where /etc/subuid (/etc/subgid) grants one and the helper exists;
+ * otherwise the single mapping an unprivileged process may write itself (which for gid_map needs
+ * setgroups denied).  Sets *single when only root is mapped in the container. */
+static int
+run_write_maps(pid_t pid, int *single, struct err *e)
+{
+	char path[64], map[64], helper[4096];
+	struct passwd *pw;
+	const char *name;
+	unsigned long start, count;
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	pw = getpwuid(uid);
+	name = pw ? pw->pw_name : NULL;
+	*single = 0;
+	if (run_subid("/etc/subgid", name, (unsigned)uid, &start, &count) &&
+	    run_find_helper("newgidmap", helper, sizeof helper)) {
+		if (run_map_helper(helper, pid, (unsigned)gid, start, count, e) < 0)
+			return -1;
+	} else {
+		snprintf(path, sizeof path, "/proc/%d/setgroups", (int)pid);
+		if (access(path, F_OK) == 0 && run_write_file(path, "deny", e) < 0)
+			return -1;
+		snprintf(path, sizeof path, "/proc/%d/gid_map", (int)pid);
+		snprintf(map, sizeof map, "0 %u 1\n", (unsigned)gid);
+		if (run_write_file(path, map, e) < 0)
+			return -1;
+		*single = 1;
+	}
+	if (run_subid("/etc/subuid", name, (unsigned)uid, &start, &count) &&
+	    run_find_helper("newuidmap", helper, sizeof helper)) {
+		if (run_map_helper(helper, pid, (unsigned)uid, start, count, e) < 0)
+			return -1;
+	} else {
+		snprintf(path, sizeof path, "/proc/%d/uid_map", (int)pid);
+		snprintf(map, sizeof map, "0 %u 1\n", (unsigned)uid);
+		if (run_write_file(path, map, e) < 0)
+			return -1;
+		*single = 1;
+	}
+	return 0;
+}
+
+/* A user namespace mapped as a rootless container's is, for work on a container's files after it
+ * is gone (`dock rm`: they belong to the IDs mapped there, and only there is the caller root over
+ * them).  Returns an fd for setns() (ctr_remove's usernsfd), or -1 with e set. */
+int
+run_userns_open(struct err *e)
+{
+	int syncp[2], single, fd;
+	pid_t pid;
+	char p[64];
+	if (pipe2(syncp, O_CLOEXEC) < 0)
+		return err_sys(e, "pipe");
+	fflush(NULL);
+	pid = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (pid < 0) {
+		close(syncp[0]);
+		close(syncp[1]);
+		return err_sys(e, "cannot create a user namespace");
+	}
+	if (pid == 0) {
+		char c;
+		close(syncp[1]);
+		/* holds the namespace open until the parent has mapped it and taken an fd */
+		if (read(syncp[0], &c, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(syncp[0]);
+	snprintf(p, sizeof p, "/proc/%d/ns/user", (int)pid);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		err_sys(e, "open %s", p);
+	else if (run_write_maps(pid, &single, e) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	close(syncp[1]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return fd;
 }
 
 /* Start the container's process.  On return the child waits on syncfd; run_go lets it go. */
@@ -736,15 +1018,24 @@ run_spawn(struct run_spec *s, struct run_proc *rp, struct err *e)
 		return err_sys(e, "pipe");
 	fflush(NULL);
 	pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (pid < 0 && s->userns && (errno == EPERM || errno == ENOSPC || errno == EINVAL || errno == EUSERS))
+		return err_sys(e, "cannot create a user namespace, which running without root needs (are "
+			       "unprivileged user namespaces disabled? see `dock info`, "
+			       "/proc/sys/kernel/unprivileged_userns_clone, /proc/sys/user/max_user_namespaces)");
 	if (pid < 0)
 		return err_sys(e, "clone (namespaces)");
 	if (pid == 0) {
 		char go;
+		sigset_t none;
+		/* dock blocks the signals it forwards until it can; a container starts with none */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		close(errp[0]);
 		close(syncp[1]);
 		run_errfd = errp[1];
 		if (read(syncp[0], &go, 1) != 1)
 			_exit(125);
+		run_single_map = go == 's';
 		close(syncp[0]);
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		run_child(s);
@@ -755,10 +1046,24 @@ run_spawn(struct run_spec *s, struct run_proc *rp, struct err *e)
 	rp->pid = pid;
 	rp->errfd = errp[0];
 	rp->syncfd = syncp[1];
-	if (s->userns && run_write_maps(pid, e) < 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		return -1;
+	rp->usernsfd = -1;
+	rp->single_map = 0;
+	if (s->userns) {
+		char p[64];
+		snprintf(p, sizeof p, "/proc/%d/ns/user", (int)pid);
+		rp->usernsfd = open(p, O_RDONLY | O_CLOEXEC);
+		if (rp->usernsfd < 0 || run_write_maps(pid, &rp->single_map, e) < 0) {
+			if (rp->usernsfd < 0)
+				err_sys(e, "open %s", p);
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			close(rp->errfd);
+			close(rp->syncfd);
+			if (rp->usernsfd >= 0)
+				close(rp->usernsfd);
+			rp->usernsfd = -1;
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -770,7 +1075,7 @@ run_go(struct run_proc *rp, int *status, struct err *e)
 {
 	struct run_fail f;
 	ssize_t n;
-	if (write(rp->syncfd, "g", 1) != 1) {
+	if (write(rp->syncfd, rp->single_map ? "s" : "g", 1) != 1) {
 		*status = 125;
 		return err_sys(e, "start the container");
 	}
@@ -790,9 +1095,10 @@ run_go(struct run_proc *rp, int *status, struct err *e)
 	*status = 125;
 	if (f.stage == RUN_STAGE_EXEC) {
 		*status = f.sys == ENOENT ? 127 : 126;
-		if (f.sys == ENOENT)
-			return err_set(e, ERR_NOTFOUND, "%.200s: executable file not found in $PATH",
-				       f.msg);
+		if (f.sys == ENOENT && !strchr(f.msg, '/'))
+			return err_set(e, ERR_NOTFOUND, "%s: executable file not found in $PATH", f.msg);
+		return err_set(e, f.sys == ENOENT ? ERR_NOTFOUND : ERR_SYS, "%s: %s", f.msg,
+			       strerror(f.sys));
 	}
 	return err_set(e, ERR_SYS, "%s", f.msg);
 }

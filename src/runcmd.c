@@ -456,17 +456,26 @@ run_restore_tty(void)
 		tcsetattr(0, TCSADRAIN, &run_saved_tio);
 }
 
+/* The signals Docker forwards are blocked from before the container starts until the handlers that
+ * forward them are in place (forward=1): one sent as soon as the command runs is not lost, nor does
+ * it kill dock instead.  The setup child unblocks them for itself. */
 static void
-run_signals(void)
+run_signals(int forward)
 {
 	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 	struct sigaction sa;
+	sigset_t set;
 	size_t i;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = run_forward;
 	sa.sa_flags = SA_RESTART;
-	for (i = 0; i < sizeof sigs / sizeof *sigs; i++)
-		sigaction(sigs[i], &sa, NULL);
+	sigemptyset(&set);
+	for (i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+		sigaddset(&set, sigs[i]);
+		if (forward)
+			sigaction(sigs[i], &sa, NULL);
+	}
+	sigprocmask(forward ? SIG_UNBLOCK : SIG_BLOCK, &set, NULL);
 }
 
 static int
@@ -657,8 +666,8 @@ run_image(struct store *st, const struct run_args *a, char id[72])
 		}
 		return;
 	}
-	if (!have)
-		die("run: %s: %s", a->image, e.msg);
+	if (!have) /* "No such image: NAME", as Docker says it */
+		die("run: %s", e.msg);
 }
 
 int
@@ -742,6 +751,7 @@ cmd_run(int argc, char **argv)
 	if (a.tty)
 		master = run_open_pty(&s);
 
+	run_signals(0);
 	for (attempt = 0;; attempt++) {
 		if (s.copy_root) {
 			/* the fallback: a private copy of the image, so the image itself never changes */
@@ -763,21 +773,27 @@ cmd_run(int argc, char **argv)
 				die_errno("run: %s", dir);
 			close(dst);
 		}
-		if (run_spawn(&s, &rp, &e) < 0)
-			die("run: %s", e.msg);
-		run_fg_pid = rp.pid;
-		if (run_go(&rp, &status, &e) == 0)
-			break;
+		if (run_spawn(&s, &rp, &e) < 0) {
+			rp.usernsfd = -1; /* nothing ran: the files are all ours */
+			status = 125;
+		} else {
+			run_fg_pid = rp.pid;
+			if (run_go(&rp, &status, &e) == 0)
+				break;
+		}
 		if (!s.copy_root && attempt == 0 && strstr(e.msg, "mount overlay")) {
 			warn("overlayfs is not available here (%s); using a private copy of the image", e.msg);
 			s.copy_root = 1;
+			if (rp.usernsfd >= 0)
+				close(rp.usernsfd);
 			continue;
 		}
+		fprintf(stderr, "dock: run: %s\n", e.msg);
 		if (a.rm)
-			ctr_remove(&st, id, name, &e);
+			ctr_remove(&st, id, name, rp.usernsfd, &e);
 		else
 			ctr_set_state(&st, id, "exited", 0, status, NULL, NULL, &e);
-		fprintf(stderr, "dock: run: %s\n", e.msg);
+		store_close(&st);
 		return status;
 	}
 	{
@@ -785,7 +801,7 @@ cmd_run(int argc, char **argv)
 		ctr_now(started, sizeof started);
 		if (ctr_set_state(&st, id, "running", rp.pid, 0, started, NULL, &e) < 0)
 			warn("%s", e.msg);
-		run_signals();
+		run_signals(1);
 		if (master >= 0) {
 			close(s.pty_slave);
 			run_fg_master = master;
@@ -808,7 +824,7 @@ cmd_run(int argc, char **argv)
 		run_tio_saved = 0;
 		status = WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : WEXITSTATUS(wstatus);
 		if (a.rm) {
-			if (ctr_remove(&st, id, name, &e) < 0)
+			if (ctr_remove(&st, id, name, rp.usernsfd, &e) < 0)
 				warn("%s", e.msg);
 		} else {
 			char finished[64];
