@@ -204,10 +204,35 @@ ctr_remove(struct store *st, const char *id, const char *name, int usernsfd, str
 	return rm_rf(st->fd, gone, e);
 }
 
-/* Write state.json: {"Status": ..., "Pid": ..., "ExitCode": ..., ...}. */
+/* Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat), 0 if gone: with
+ * the PID it names one process for good, so a reused PID is never taken for the container. */
+uint64_t
+ctr_pid_start(int pid)
+{
+	char path[64], buf[1024], *p;
+	int fd, i;
+	ssize_t n;
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
+	if (!p)
+		return 0;
+	for (i = 0; i < 20 && p; i++)
+		p = strchr(p + 1, ' ');
+	return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+/* Write state.json: {"Status": ..., "Pid": ..., "PidStart": ..., "ExitCode": ..., ...}. */
 int
 ctr_set_state(struct store *st, const char *id, const char *status, int pid, int exit_code,
-	      const char *started, const char *finished, struct err *e)
+	      const char *started, const char *finished, int oom_killed, struct err *e)
 {
 	struct buf b = {0};
 	struct jw w;
@@ -220,8 +245,12 @@ ctr_set_state(struct store *st, const char *id, const char *status, int pid, int
 	jw_bool(&w, !strcmp(status, "running"));
 	jw_key(&w, "Pid");
 	jw_int(&w, pid);
+	jw_key(&w, "PidStart");
+	jw_int(&w, pid > 0 ? (int64_t)ctr_pid_start(pid) : 0);
 	jw_key(&w, "ExitCode");
 	jw_int(&w, exit_code);
+	jw_key(&w, "OOMKilled");
+	jw_bool(&w, oom_killed);
 	jw_key(&w, "StartedAt");
 	jw_str(&w, started ? started : "0001-01-01T00:00:00Z");
 	jw_key(&w, "FinishedAt");

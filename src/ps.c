@@ -20,30 +20,6 @@ struct ctr_info {
 
 /* ---------------------------------------------------------------- loading */
 
-/* Start time of a process in clock ticks since boot (field 22 of /proc/PID/stat), 0 if gone. */
-uint64_t
-ctr_pid_start(int pid)
-{
-	char path[64], buf[1024], *p;
-	int fd, i;
-	ssize_t n;
-	snprintf(path, sizeof path, "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
-	if (!p)
-		return 0;
-	for (i = 0; i < 20 && p; i++)
-		p = strchr(p + 1, ' ');
-	return p ? strtoull(p + 1, NULL, 10) : 0;
-}
-
 /* Is the recorded process still the container's? */
 int
 ctr_alive(const struct jv *state)

@@ -382,6 +382,8 @@ struct run_spec {
 	int net_none, userns;
 	int privileged;
 	uint64_t caps;          /* capability mask to keep */
+	const struct sock_filter *seccomp; /* the seccomp program, or NULL (unconfined) */
+	size_t seccomp_len;
 	struct run_mount *mounts;
 	size_t nmounts;
 	int stdin_null;         /* no -i: stdin is /dev/null */
@@ -763,6 +765,11 @@ run_child(void *arg)
 			  "read-only root");
 	run_check(chdir(s->workdir && *s->workdir ? s->workdir : "/") == 0, "chdir %s", s->workdir);
 	run_drop_caps(s, &u);
+	if (s->seccomp) {
+		struct err se = {0};
+		if (seccomp_load(s->seccomp, s->seccomp_len, &se) < 0)
+			run_fail(RUN_STAGE_SETUP, 0, "%s", se.msg);
+	}
 	/* no descriptor of dock's reaches the command */
 	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
 		int fd;
@@ -1008,7 +1015,7 @@ int
 run_spawn(struct run_spec *s, struct run_proc *rp, struct err *e)
 {
 	int errp[2], syncp[2];
-	int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
+	int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
 	pid_t pid;
 	if (s->net_none)
 		flags |= CLONE_NEWNET;
@@ -1037,6 +1044,10 @@ run_spawn(struct run_spec *s, struct run_proc *rp, struct err *e)
 			_exit(125);
 		run_single_map = go == 's';
 		close(syncp[0]);
+		/* the cgroup namespace only now, once the parent has moved us into the container's
+		 * cgroup: its root is that cgroup, and /proc/self/cgroup reads "/" inside */
+		if (unshare(CLONE_NEWCGROUP) < 0)
+			run_fail(RUN_STAGE_SETUP, errno, "cgroup namespace");
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		run_child(s);
 		_exit(125);

@@ -8,6 +8,8 @@
 #include <termios.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <sys/sysmacros.h>
+#include <linux/filter.h>
 
 struct run_args {
 	const char *image, *name, *workdir, *user, *hostname, *entrypoint, *platform, *pull;
@@ -22,6 +24,9 @@ struct run_args {
 	int ncmd;
 	uint64_t cap_add, cap_drop;
 	int cap_drop_all;
+	struct cg_limits lim;
+	const char *seccomp_profile;   /* --security-opt seccomp=FILE */
+	int seccomp_unconfined;
 };
 
 /* ---------------------------------------------------------------- options */
@@ -43,6 +48,13 @@ static const char run_usage[] =
 	"      --platform OS/ARCH      platform to pull\n"
 	"      --privileged            all capabilities, no masked paths\n"
 	"      --cap-add CAP, --cap-drop CAP   adjust the default capability set (ALL too)\n"
+	"      --security-opt seccomp=unconfined|PROFILE.json   (no-new-privileges is always on)\n"
+	"  -m, --memory BYTES          memory limit (k, m, g suffixes); --memory-swap,\n"
+	"                              --memory-reservation likewise\n"
+	"      --cpus N                CPUs (quota over a 100ms period); --cpu-shares, --cpu-quota,\n"
+	"                              --cpu-period, --cpuset-cpus\n"
+	"      --pids-limit N          process limit\n"
+	"      --blkio-weight N        block I/O weight; --device-read-bps/--device-write-bps DEV:RATE\n"
 	"      --pull missing|always|never\n"
 	"      --read-only             mount the root filesystem read-only\n"
 	"      --rm                    remove the container when it exits\n"
@@ -197,6 +209,48 @@ run_mount_opt(struct run_args *a, const char *spec)
 	}
 }
 
+/* Docker's RAMInBytes: 512, 64k, 512m, 2g (binary units). */
+static int64_t
+run_bytes(const char *v, const char *opt)
+{
+	char *end;
+	double n = strtod(v, &end);
+	int64_t mult = 1;
+	switch (*end | 32) {
+	case 'k': mult = 1 << 10; break;
+	case 'm': mult = 1 << 20; break;
+	case 'g': mult = 1 << 30; break;
+	case 't': mult = (int64_t)1 << 40; break;
+	case 'b': case ' ': break;
+	default: die("invalid size for %s: %s", opt, v);
+	}
+	if (*end && end[1] && (end[1] | 32) != 'b')
+		die("invalid size for %s: %s", opt, v);
+	if (n < 0)
+		die("invalid size for %s: %s", opt, v);
+	return (int64_t)(n * (double)mult);
+}
+
+/* --device-read-bps /dev/sda:1mb */
+static void
+run_dev_bps(struct cg_limits *l, const char *v, int write)
+{
+	char path[256];
+	const char *colon = strrchr(v, ':');
+	struct stat st;
+	if (!colon || (size_t)(colon - v) >= sizeof path)
+		die("invalid device rate %s (want DEVICE:RATE)", v);
+	snprintf(path, sizeof path, "%.*s", (int)(colon - v), v);
+	if (stat(path, &st) < 0 || !S_ISBLK(st.st_mode))
+		die("%s: not a block device", path);
+	if (l->ndev_bps >= sizeof l->dev_bps / sizeof *l->dev_bps)
+		die("too many device rates");
+	l->dev_bps[l->ndev_bps].major = major(st.st_rdev);
+	l->dev_bps[l->ndev_bps].minor = minor(st.st_rdev);
+	l->dev_bps[l->ndev_bps].bps = (uint64_t)run_bytes(colon + 1, write ? "--device-write-bps" : "--device-read-bps");
+	l->dev_bps[l->ndev_bps++].write = write;
+}
+
 /* "--opt value", "--opt=value", "-o value", "-ovalue" */
 static const char *
 run_optval(int argc, char **argv, int *i, const char *s, const char *l)
@@ -228,6 +282,7 @@ run_parse(struct run_args *a, int argc, char **argv)
 	const char *v;
 	memset(a, 0, sizeof *a);
 	a->pull = "missing";
+	cg_limits_init(&a->lim);
 	cli_help_exit(argc, argv, run_usage);
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
 		const char *o = argv[i];
@@ -296,6 +351,42 @@ run_parse(struct run_args *a, int argc, char **argv)
 			if (strcmp(v, "none") && strcmp(v, "host"))
 				die("network %s: only none and host are available so far", v);
 			a->network = v;
+		} else if ((v = run_optval(argc, argv, &i, "-m", "--memory")))
+			a->lim.memory = run_bytes(v, "--memory");
+		else if ((v = run_optval(argc, argv, &i, NULL, "--memory-swap")))
+			a->lim.memory_swap = !strcmp(v, "-1") ? -1 : run_bytes(v, "--memory-swap");
+		else if ((v = run_optval(argc, argv, &i, NULL, "--memory-reservation")))
+			a->lim.memory_reservation = run_bytes(v, "--memory-reservation");
+		else if ((v = run_optval(argc, argv, &i, NULL, "--cpus"))) {
+			double c = strtod(v, NULL);
+			if (c <= 0)
+				die("invalid --cpus %s", v);
+			a->lim.cpu_period = 100000;
+			a->lim.cpu_quota = (int64_t)(c * 100000);
+		} else if ((v = run_optval(argc, argv, &i, "-c", "--cpu-shares")))
+			a->lim.cpu_shares = strtoull(v, NULL, 10);
+		else if ((v = run_optval(argc, argv, &i, NULL, "--cpu-quota")))
+			a->lim.cpu_quota = strtoll(v, NULL, 10);
+		else if ((v = run_optval(argc, argv, &i, NULL, "--cpu-period")))
+			a->lim.cpu_period = strtoll(v, NULL, 10);
+		else if ((v = run_optval(argc, argv, &i, NULL, "--cpuset-cpus")))
+			snprintf(a->lim.cpuset_cpus, sizeof a->lim.cpuset_cpus, "%s", v);
+		else if ((v = run_optval(argc, argv, &i, NULL, "--pids-limit")))
+			a->lim.pids_limit = strtoll(v, NULL, 10);
+		else if ((v = run_optval(argc, argv, &i, NULL, "--blkio-weight")))
+			a->lim.blkio_weight = (uint16_t)atoi(v);
+		else if ((v = run_optval(argc, argv, &i, NULL, "--device-read-bps")))
+			run_dev_bps(&a->lim, v, 0);
+		else if ((v = run_optval(argc, argv, &i, NULL, "--device-write-bps")))
+			run_dev_bps(&a->lim, v, 1);
+		else if ((v = run_optval(argc, argv, &i, NULL, "--security-opt"))) {
+			if (!strcmp(v, "seccomp=unconfined") || !strcmp(v, "seccomp:unconfined"))
+				a->seccomp_unconfined = 1;
+			else if (!strncmp(v, "seccomp=", 8) || !strncmp(v, "seccomp:", 8))
+				a->seccomp_profile = v + 8;
+			else if (strncmp(v, "no-new-privileges", 17) && strncmp(v, "label", 5) &&
+				 strncmp(v, "apparmor", 8))
+				die("run: unsupported --security-opt %s", v);
 		} else if ((v = run_optval(argc, argv, &i, NULL, "--cap-add")))
 			a->cap_add |= run_cap_parse(v, &(int){0});
 		else if ((v = run_optval(argc, argv, &i, NULL, "--cap-drop")))
@@ -529,8 +620,13 @@ run_relay(int master, int interactive, pid_t pid)
 				in_open = 0;
 			}
 		}
-		if (r == 0 && waitpid(pid, NULL, WNOHANG | __WNOTHREAD) != 0 && kill(pid, 0) < 0)
-			break;
+		if (r == 0) {
+			/* peek (WNOWAIT): the exit status stays for cmd_run's waitpid */
+			siginfo_t si;
+			memset(&si, 0, sizeof si);
+			if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid)
+				break;
+		}
 	}
 }
 
@@ -670,6 +766,32 @@ run_image(struct store *st, const struct run_args *a, char id[72])
 		die("run: %s", e.msg);
 }
 
+/* Docker's default seccomp profile (or --security-opt seccomp=FILE) for the container's caps;
+ * --privileged and seccomp=unconfined run without one, as in Docker. */
+static void
+run_seccomp(const struct run_args *a, struct run_spec *s)
+{
+	static struct sock_filter prog[SECCOMP_PROG_MAX];
+	struct err e = {0};
+	size_t len = 0;
+	int r;
+	if (a->privileged || a->seccomp_unconfined)
+		return;
+	if (a->seccomp_profile) {
+		struct buf b = {0};
+		if (file_read(AT_FDCWD, a->seccomp_profile, 4 << 20, &b, &e) < 0)
+			die("run: seccomp profile: %s", e.msg);
+		r = seccomp_build_profile(b.p, b.len, s->caps, prog, SECCOMP_PROG_MAX, &len, &e);
+		buf_free(&b);
+	} else {
+		r = seccomp_build(s->caps, prog, SECCOMP_PROG_MAX, &len, &e);
+	}
+	if (r < 0)
+		die("run: seccomp: %s", e.msg);
+	s->seccomp = prog;
+	s->seccomp_len = len;
+}
+
 int
 cmd_run(int argc, char **argv)
 {
@@ -683,7 +805,8 @@ cmd_run(int argc, char **argv)
 	struct json *recj, *cfgj;
 	const struct jv *cfg, *layers;
 	size_t i, nl;
-	int status = 0, master = -1, wstatus, attempt;
+	int status = 0, master = -1, wstatus, attempt, oom = 0;
+	struct cg *cg;
 
 	die_status = 125;
 	run_parse(&a, argc, argv);
@@ -752,6 +875,13 @@ cmd_run(int argc, char **argv)
 		master = run_open_pty(&s);
 
 	run_signals(0);
+	run_seccomp(&a, &s);
+	cg = cg_create(id, &a.lim, st.rootless, cli_warn, &e);
+	if (!cg) {
+		fprintf(stderr, "dock: run: %s\n", e.msg);
+		ctr_remove(&st, id, name, -1, &e);
+		return 125;
+	}
 	for (attempt = 0;; attempt++) {
 		if (s.copy_root) {
 			/* the fallback: a private copy of the image, so the image itself never changes */
@@ -776,6 +906,11 @@ cmd_run(int argc, char **argv)
 		if (run_spawn(&s, &rp, &e) < 0) {
 			rp.usernsfd = -1; /* nothing ran: the files are all ours */
 			status = 125;
+		} else if (cg_enter(cg, rp.pid, &e) < 0) {
+			/* the container is not let go outside its cgroup */
+			kill(rp.pid, SIGKILL);
+			waitpid(rp.pid, NULL, 0);
+			status = 125;
 		} else {
 			run_fg_pid = rp.pid;
 			if (run_go(&rp, &status, &e) == 0)
@@ -789,17 +924,19 @@ cmd_run(int argc, char **argv)
 			continue;
 		}
 		fprintf(stderr, "dock: run: %s\n", e.msg);
+		cg_destroy(cg, &e);
+		cg_free(cg);
 		if (a.rm)
 			ctr_remove(&st, id, name, rp.usernsfd, &e);
 		else
-			ctr_set_state(&st, id, "exited", 0, status, NULL, NULL, &e);
+			ctr_set_state(&st, id, "exited", 0, status, NULL, NULL, 0, &e);
 		store_close(&st);
 		return status;
 	}
 	{
 		char started[64];
 		ctr_now(started, sizeof started);
-		if (ctr_set_state(&st, id, "running", rp.pid, 0, started, NULL, &e) < 0)
+		if (ctr_set_state(&st, id, "running", rp.pid, 0, started, NULL, 0, &e) < 0)
 			warn("%s", e.msg);
 		run_signals(1);
 		if (master >= 0) {
@@ -823,13 +960,20 @@ cmd_run(int argc, char **argv)
 		run_restore_tty();
 		run_tio_saved = 0;
 		status = WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : WEXITSTATUS(wstatus);
+		/* read before the cgroup goes; then no process of the container outlives it */
+		oom = cg_oom_killed(cg);
+		if (cg_kill_all(cg, SIGKILL, &e) < 0 && e.sys != EOPNOTSUPP)
+			warn("%s", e.msg);
+		if (cg_destroy(cg, &e) < 0)
+			warn("%s", e.msg);
+		cg_free(cg);
 		if (a.rm) {
 			if (ctr_remove(&st, id, name, rp.usernsfd, &e) < 0)
 				warn("%s", e.msg);
 		} else {
 			char finished[64];
 			ctr_now(finished, sizeof finished);
-			if (ctr_set_state(&st, id, "exited", 0, status, started, finished, &e) < 0)
+			if (ctr_set_state(&st, id, "exited", 0, status, started, finished, oom, &e) < 0)
 				warn("%s", e.msg);
 		}
 	}
