@@ -48,8 +48,9 @@ info_file_has(const char *path, const char *needle)
 static int
 info_openat2(void)
 {
-	struct run_open_how how = {O_RDONLY | O_CLOEXEC, 0, RESOLVE_IN_ROOT};
-	int fd = (int)syscall(SYS_openat2, AT_FDCWD, "/", &how, sizeof how);
+	/* struct open_how: flags, mode, resolve (0x10: RESOLVE_IN_ROOT) */
+	uint64_t how[3] = {O_RDONLY | O_CLOEXEC, 0, 0x10};
+	int fd = (int)syscall(437 /* openat2 */, AT_FDCWD, "/", how, sizeof how);
 	if (fd >= 0)
 		close(fd);
 	return fd >= 0;
