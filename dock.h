@@ -90,6 +90,7 @@ int file_read(int dirfd, const char *path, size_t max, struct buf *out, struct e
 int file_write_atomic(int dirfd, const char *path, const void *data, size_t n, struct err *e);
 int file_write_atomic_mode(int dirfd, const char *path, const void *data, size_t n, mode_t mode,
 			   struct err *e);
+int file_write_replace(int dirfd, const char *path, const void *data, size_t n, struct err *e);
 int mkdir_p(int dirfd, const char *path, mode_t mode, struct err *e);
 /* Remove a tree below dirfd without following symlinks. */
 int rm_rf(int dirfd, const char *path, struct err *e);
@@ -606,6 +607,13 @@ int cmd_unpack(int argc, char **argv);
 int cmd_login(int argc, char **argv);
 int cmd_logout(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_create(int argc, char **argv);
+int cmd_start(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_restart(int argc, char **argv);
+int cmd_kill(int argc, char **argv);
+int cmd_wait(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 int cmd_rm(int argc, char **argv);

@@ -120,7 +120,7 @@ ctr_write(struct store *st, const char *id, const char *file, const struct buf *
 {
 	char path[200];
 	snprintf(path, sizeof path, "containers/%s/%s", id, file);
-	return file_write_atomic(st->fd, path, b->p, b->len, e);
+	return file_write_replace(st->fd, path, b->p, b->len, e);
 }
 
 int
@@ -229,10 +229,12 @@ ctr_pid_start(int pid)
 	return p ? strtoull(p + 1, NULL, 10) : 0;
 }
 
-/* Write state.json: {"Status": ..., "Pid": ..., "PidStart": ..., "ExitCode": ..., ...}. */
+/* Write state.json: {"Status": ..., "Pid": ..., "PidStart": ..., "SupervisorPid": ..., "ExitCode":
+ * ..., ...}.  sup_pid: the process that waits for the container and records its end (0: none). */
 int
-ctr_set_state(struct store *st, const char *id, const char *status, int pid, int exit_code,
-	      const char *started, const char *finished, int oom_killed, struct err *e)
+ctr_set_state_sup(struct store *st, const char *id, const char *status, int pid, int sup_pid,
+		  int exit_code, const char *started, const char *finished, int oom_killed,
+		  struct err *e)
 {
 	struct buf b = {0};
 	struct jw w;
@@ -247,6 +249,8 @@ ctr_set_state(struct store *st, const char *id, const char *status, int pid, int
 	jw_int(&w, pid);
 	jw_key(&w, "PidStart");
 	jw_int(&w, pid > 0 ? (int64_t)ctr_pid_start(pid) : 0);
+	jw_key(&w, "SupervisorPid");
+	jw_int(&w, sup_pid);
 	jw_key(&w, "ExitCode");
 	jw_int(&w, exit_code);
 	jw_key(&w, "OOMKilled");
@@ -260,6 +264,14 @@ ctr_set_state(struct store *st, const char *id, const char *status, int pid, int
 	r = ctr_write(st, id, "state.json", &b, e);
 	buf_free(&b);
 	return r;
+}
+
+/* ctr_set_state_sup without a supervisor. */
+int
+ctr_set_state(struct store *st, const char *id, const char *status, int pid, int exit_code,
+	      const char *started, const char *finished, int oom_killed, struct err *e)
+{
+	return ctr_set_state_sup(st, id, status, pid, 0, exit_code, started, finished, oom_killed, e);
 }
 
 /* RFC 3339 with nanoseconds, UTC, as Docker writes times. */

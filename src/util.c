@@ -332,6 +332,34 @@ file_write_atomic_mode(int dirfd, const char *path, const void *data, size_t n, 
 	return 0;
 }
 
+/* Atomic but not durable: a temporary name renamed over path, no fsync.  For records that do not
+ * outlive a crash anyway (a container's runtime files and state): a sync there costs a disk
+ * flush on every container start. */
+int
+file_write_replace(int dirfd, const char *path, const void *data, size_t n, struct err *e)
+{
+	char tmp[4200];
+	int fd;
+	snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+	unlinkat(dirfd, tmp, 0);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return err_sys(e, "create %s", tmp);
+	if (write_all(fd, data, n) < 0) {
+		err_sys(e, "write %s", tmp);
+		close(fd);
+		unlinkat(dirfd, tmp, 0);
+		return -1;
+	}
+	close(fd);
+	if (renameat(dirfd, tmp, dirfd, path) < 0) {
+		err_sys(e, "rename %s", path);
+		unlinkat(dirfd, tmp, 0);
+		return -1;
+	}
+	return 0;
+}
+
 int
 mkdir_p(int dirfd, const char *path, mode_t mode, struct err *e)
 {
