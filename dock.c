@@ -28,6 +28,7 @@
 #include "src/runcmd.c"
 #include "src/info.c"
 #include "src/ps.c"
+#include "src/lifecycle.c"
 #include "src/tarw.c"
 #include "src/exec.c"
 #include "src/cp.c"
@@ -50,6 +51,13 @@ static const struct cmd commands[] = {
 	{"images", cmd_images, "List images"},
 	{"rmi", cmd_rmi, "Remove images"},
 	{"image", cmd_image, "Manage images (inspect, ls, pull, rm)"},
+	{"create", cmd_create, "Create a container without starting it"},
+	{"start", cmd_start, "Start created or stopped containers"},
+	{"stop", cmd_stop, "Stop running containers"},
+	{"restart", cmd_restart, "Restart containers"},
+	{"kill", cmd_kill, "Send a signal to running containers"},
+	{"wait", cmd_wait, "Wait for containers to stop and print their exit codes"},
+	{"logs", cmd_logs, "Print a container's output"},
 	{"ps", cmd_ps, "List containers"},
 	{"exec", cmd_exec, "Execute a command in a running container"},
 	{"top", cmd_top, "Display the running processes of a container"},

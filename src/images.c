@@ -389,6 +389,38 @@ image_gc_layers(struct store *st, int quiet, struct err *e)
 	return 0;
 }
 
+/* Does a container (running or not) use image id?  user gets its ID. */
+static int
+image_used_by(struct store *st, const char *id, char user[65])
+{
+	int cfd = openat(st->fd, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC), found = 0;
+	DIR *d = cfd >= 0 ? fdopendir(cfd) : NULL;
+	struct dirent *de;
+	while (d && !found && (de = readdir(d))) {
+		char path[200];
+		struct buf b = {0};
+		struct err e;
+		struct json *j;
+		if (strlen(de->d_name) != 64)
+			continue;
+		snprintf(path, sizeof path, "containers/%s/config.json", de->d_name);
+		if (file_read(st->fd, path, 4 << 20, &b, &e) == 0 && (j = json_parse(b.p, b.len, &e))) {
+			const char *img = json_getstr(json_root(j), "Image");
+			if (img && !strcmp(img, id)) {
+				found = 1;
+				snprintf(user, 65, "%s", de->d_name);
+			}
+			json_free(j);
+		}
+		buf_free(&b);
+	}
+	if (d)
+		closedir(d);
+	else if (cfd >= 0)
+		close(cfd);
+	return found;
+}
+
 /* Remove one name (or the whole image with -f / an ID).  Prints Docker's Untagged/Deleted lines. */
 static int
 image_remove(struct store *st, const char *name, int force, struct err *e)
@@ -409,6 +441,16 @@ image_remove(struct store *st, const char *name, int force, struct err *e)
 		return -1;
 	}
 	json_free(tags);
+	if (!by_tag || im.ntags <= 1) {
+		/* even with -f: its layers are a container's root */
+		char user[65];
+		if (image_used_by(st, id, user)) {
+			err_set(e, ERR_USAGE, "conflict: unable to delete %.12s (cannot be forced) - image is "
+				"being used by container %.12s; remove the container first", id + 7, user);
+			image_info_free(&im);
+			return -1;
+		}
+	}
 	if (!by_tag && im.ntags > 1 && !force) {
 		err_set(e, ERR_USAGE, "conflict: unable to delete %.12s (must be forced) - image is "
 			"referenced in multiple repositories", id + 7);

@@ -606,11 +606,50 @@ cmd_inspect(int argc, char **argv)
 
 /* ---------------------------------------------------------------- rm, container prune */
 
+/* The container's end is recorded: its state no longer says running, or nothing is left that
+ * would record it (no record; its process and its supervisor both gone).  *code: its exit code,
+ * -1 when the record is gone. */
+int
+ctr_settled(struct store *st, const char *id, int *code)
+{
+	struct buf b = {0};
+	struct err e = {0};
+	struct json *j = NULL;
+	const struct jv *s;
+	const char *status;
+	char path[128];
+	int64_t v = 0, sup = 0;
+	int r = 1;
+	*code = -1;
+	snprintf(path, sizeof path, "containers/%s/config.json", id);
+	if (faccessat(st->fd, path, F_OK, 0) < 0)
+		return 1;
+	*code = 0;
+	if (ctr_read(st, id, "state.json", &b, &e) < 0 || !(j = json_parse(b.p, b.len, &e))) {
+		buf_free(&b);
+		return 1; /* created, never started */
+	}
+	s = json_root(j);
+	status = json_getstr(s, "Status");
+	if (json_int(json_get(s, "ExitCode"), &v) == 0)
+		*code = (int)v;
+	if (status && (!strcmp(status, "running") || !strcmp(status, "paused"))) {
+		json_int(json_get(s, "SupervisorPid"), &sup);
+		if (ctr_alive(s) || (sup > 0 && sup != getpid() && kill((pid_t)sup, 0) == 0))
+			r = 0;
+		else
+			*code = 255; /* as ps says of it */
+	}
+	json_free(j);
+	buf_free(&b);
+	return r;
+}
+
 /* SIGKILL a running container (its recorded process, checked by start time) and wait for it. */
 static int
-ctr_kill_wait(const struct ctr_info *c, struct err *e)
+ctr_kill_wait(struct store *st, const struct ctr_info *c, struct err *e)
 {
-	int i;
+	int i, code;
 	const struct jv *s = c->state ? json_root(c->state) : NULL;
 	if (!s || !ctr_alive(s))
 		return 0;
@@ -618,7 +657,12 @@ ctr_kill_wait(const struct ctr_info *c, struct err *e)
 		return err_sys(e, "kill %.12s", c->id);
 	for (i = 0; i < 1000 && ctr_alive(s); i++)
 		usleep(10000);
-	return ctr_alive(s) ? err_set(e, ERR_SYS, "container %.12s did not stop", c->id) : 0;
+	if (ctr_alive(s))
+		return err_set(e, ERR_SYS, "container %.12s did not stop", c->id);
+	/* a supervisor records the end: not while the record is being removed */
+	for (i = 0; i < 500 && !ctr_settled(st, c->id, &code); i++)
+		usleep(10000);
+	return 0;
 }
 
 static int
@@ -638,7 +682,7 @@ ctr_rm_one(struct store *st, const char *arg, int force, struct err *e)
 			ctr_info_free(&c);
 			return -1;
 		}
-		if (ctr_kill_wait(&c, e) < 0) {
+		if (ctr_kill_wait(st, &c, e) < 0) {
 			ctr_info_free(&c);
 			return -1;
 		}

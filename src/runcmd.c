@@ -1,7 +1,10 @@
-/* runcmd.c: `dock run`.  Parses Docker's options, pulls the image when it is missing, merges the
- * image config (Env, Entrypoint, Cmd, WorkingDir, User) with the options, writes the container
- * record and its /etc files, starts the container (run.c) and stays with it in the foreground:
- * relaying a pty with -t, forwarding signals, and exiting with the container's status. */
+/* runcmd.c: `dock run` and `dock create`.  Parses Docker's options, pulls the image when it is
+ * missing, merges the image config (Env, Entrypoint, Cmd, WorkingDir, User) with the options, writes
+ * the container record (with DockSpec, all `dock start` needs to build it again) and its /etc files,
+ * starts the container (run.c) and stays with it in the foreground: relaying a pty with -t,
+ * forwarding signals, and exiting with the container's status.  With -d (and for `dock start`) a
+ * supervisor process does the waiting instead, and owns containers/ID/container.log: the
+ * container's output in Docker's json-file format. */
 
 #include <signal.h>
 #include <poll.h>
@@ -15,7 +18,7 @@ struct run_args {
 	const char *image, *name, *workdir, *user, *hostname, *entrypoint, *platform, *pull;
 	const char *network;
 	int entrypoint_set;
-	int tty, interactive, init, read_only, rm, privileged;
+	int tty, interactive, init, read_only, rm, privileged, detach;
 	char **env;             /* -e, in order */
 	size_t nenv;
 	struct run_mount mounts[64];
@@ -33,8 +36,10 @@ struct run_args {
 
 static const char run_usage[] =
 	"Usage: dock run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
-	"Create and run a new container from an image, in the foreground.\n\n"
+	"Create and run a new container from an image, in the foreground or (-d) in the background.\n\n"
 	"Options:\n"
+	"  -d, --detach                run in the background under a supervisor and print the ID;\n"
+	"                              its output goes to the log (dock logs)\n"
 	"  -e, --env KEY=VAL|KEY       set an environment variable (KEY alone: from this shell)\n"
 	"      --env-file FILE         read KEY=VAL lines from a file\n"
 	"      --entrypoint CMD        override the image's entrypoint\n"
@@ -291,14 +296,18 @@ run_parse(struct run_args *a, int argc, char **argv)
 			break;
 		}
 		/* combined short flags: -it, -ti, -dit */
-		if (o[1] != '-' && strspn(o + 1, "it") == strlen(o + 1)) {
+		if (o[1] != '-' && strspn(o + 1, "itd") == strlen(o + 1)) {
 			if (strchr(o, 'i'))
 				a->interactive = 1;
 			if (strchr(o, 't'))
 				a->tty = 1;
+			if (strchr(o, 'd'))
+				a->detach = 1;
 			continue;
 		}
-		if (!strcmp(o, "--interactive"))
+		if (!strcmp(o, "--detach"))
+			a->detach = 1;
+		else if (!strcmp(o, "--interactive"))
 			a->interactive = 1;
 		else if (!strcmp(o, "--tty"))
 			a->tty = 1;
@@ -650,10 +659,107 @@ run_open_pty(struct run_spec *s)
 	return master;
 }
 
+/* What `dock start` needs to build the same container again, resolved: the command, environment,
+ * user and directory as they were merged with the image, the capabilities, mounts and limits. */
+static void
+run_spec_json(struct jw *w, const struct run_spec *s, const struct run_args *a)
+{
+	size_t i;
+	const struct cg_limits *l = &a->lim;
+	jw_obj(w);
+	jw_key(w, "Argv");
+	jw_arr(w);
+	for (i = 0; s->argv[i]; i++)
+		jw_str(w, s->argv[i]);
+	jw_arr_end(w);
+	jw_key(w, "Env");
+	jw_arr(w);
+	for (i = 0; s->env[i]; i++)
+		jw_str(w, s->env[i]);
+	jw_arr_end(w);
+	jw_key(w, "WorkingDir");
+	jw_str(w, s->workdir ? s->workdir : "");
+	jw_key(w, "User");
+	jw_str(w, s->user ? s->user : "");
+	jw_key(w, "Hostname");
+	jw_str(w, s->hostname);
+	jw_key(w, "Tty");
+	jw_bool(w, a->tty);
+	jw_key(w, "Init");
+	jw_bool(w, a->init);
+	jw_key(w, "ReadOnly");
+	jw_bool(w, a->read_only);
+	jw_key(w, "AutoRemove");
+	jw_bool(w, a->rm);
+	jw_key(w, "Privileged");
+	jw_bool(w, a->privileged);
+	jw_key(w, "Network");
+	jw_str(w, a->network ? a->network : "host");
+	jw_key(w, "Caps");
+	jw_int(w, (int64_t)s->caps);
+	jw_key(w, "SeccompUnconfined");
+	jw_bool(w, a->seccomp_unconfined);
+	jw_key(w, "SeccompProfile");
+	jw_str(w, a->seccomp_profile ? a->seccomp_profile : "");
+	jw_key(w, "Mounts");
+	jw_arr(w);
+	for (i = 0; i < a->nmounts; i++) {
+		const struct run_mount *m = &a->mounts[i];
+		jw_obj(w);
+		jw_key(w, "Type");
+		jw_str(w, m->type == RUN_MOUNT_BIND ? "bind" : "tmpfs");
+		jw_key(w, "Source");
+		jw_str(w, m->src ? m->src : "");
+		jw_key(w, "Destination");
+		jw_str(w, m->dst);
+		jw_key(w, "ReadOnly");
+		jw_bool(w, m->ro);
+		jw_key(w, "Options");
+		jw_str(w, m->opts ? m->opts : "");
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	jw_key(w, "Limits");
+	jw_obj(w);
+	jw_key(w, "Memory");
+	jw_int(w, l->memory);
+	jw_key(w, "MemoryReservation");
+	jw_int(w, l->memory_reservation);
+	jw_key(w, "MemorySwap");
+	jw_int(w, l->memory_swap);
+	jw_key(w, "CpuQuota");
+	jw_int(w, l->cpu_quota);
+	jw_key(w, "CpuPeriod");
+	jw_int(w, l->cpu_period);
+	jw_key(w, "CpuShares");
+	jw_int(w, (int64_t)l->cpu_shares);
+	jw_key(w, "CpusetCpus");
+	jw_str(w, l->cpuset_cpus);
+	jw_key(w, "PidsLimit");
+	jw_int(w, l->pids_limit);
+	jw_key(w, "BlkioWeight");
+	jw_int(w, l->blkio_weight);
+	jw_key(w, "DeviceBps");
+	jw_arr(w);
+	for (i = 0; i < l->ndev_bps; i++) {
+		jw_arr(w);
+		jw_int(w, l->dev_bps[i].major);
+		jw_int(w, l->dev_bps[i].minor);
+		jw_int(w, (int64_t)l->dev_bps[i].bps);
+		jw_int(w, l->dev_bps[i].write);
+		jw_arr_end(w);
+	}
+	jw_arr_end(w);
+	jw_obj_end(w);
+	jw_obj_end(w);
+}
+
 static void
 run_record(struct store *st, const char *id, const char *name, const struct run_args *a,
-	   const char *image_id, char **argv, char **env, const char *hostname, const char *created)
+	   const char *image_id, const struct run_spec *s, const char *created)
 {
+	char **argv = s->argv, **env = s->env;
+	const char *hostname = s->hostname;
 	struct buf b = {0};
 	struct jw w;
 	struct err e = {0};
@@ -728,6 +834,8 @@ run_record(struct store *st, const char *id, const char *name, const struct run_
 		jw_obj_end(&w);
 	}
 	jw_arr_end(&w);
+	jw_key(&w, "DockSpec");
+	run_spec_json(&w, s, a);
 	jw_obj_end(&w);
 	buf_addc(&b, '\n');
 	if (ctr_write(st, id, "config.json", &b, &e) < 0)
@@ -792,109 +900,304 @@ run_seccomp(const struct run_args *a, struct run_spec *s)
 	s->seccomp_len = len;
 }
 
-int
-cmd_run(int argc, char **argv)
-{
+
+/* ---------------------------------------------------------------- a container, prepared */
+
+/* One container between its record and its exit: shared by the foreground, the supervisor of a
+ * detached container, `dock create` and `dock start`. */
+struct run_ctx {
 	struct run_args a;
 	struct store st;
 	struct run_spec s;
-	struct run_proc rp;
-	struct err e = {0};
-	char image_id[72], id[65], name[130], hostname[64], created[64], dir[128];
-	struct buf rec = {0}, cfgb = {0};
-	struct json *recj, *cfgj;
-	const struct jv *cfg, *layers;
-	size_t i, nl;
-	int status = 0, master = -1, wstatus, attempt, oom = 0;
 	struct cg *cg;
+	char image_id[72], id[65], name[130], hostname[64], started[64];
+	struct buf rec;          /* the image's record: its layers */
+	struct json *recj;
+	const struct jv *layers;
+	size_t nl;
+	int master;              /* -t: the pty's master, else -1 */
+	int restarting;          /* dock start: the record and its directories exist already */
+	int detach;              /* in a supervisor: the container's output goes to the log */
+	int out[2], err[2];      /* detached without -t: pipes for its stdout and stderr */
+	int statusfd;            /* detached: the pipe to the waiting `dock run -d`, else -1 */
+	int usernsfd;
+	pid_t pid;
+};
 
-	die_status = 125;
-	run_parse(&a, argc, argv);
-	cli_store(&st);
-	if (store_lock_all(&st, 0, &e) < 0)
+static void
+run_ctx_init(struct run_ctx *c)
+{
+	memset(c, 0, sizeof *c);
+	c->master = -1;
+	c->out[0] = c->out[1] = c->err[0] = c->err[1] = -1;
+	c->statusfd = -1;
+	c->usernsfd = -1;
+	memset(&c->s, 0, sizeof c->s);
+	c->s.pty_slave = -1;
+}
+
+/* The image's layers, for overlayfs (topmost first) or the private copy. */
+static void
+run_ctx_layers(struct run_ctx *c)
+{
+	struct err e = {0};
+	size_t i;
+	if (store_image_read(&c->st, c->image_id, &c->rec, &e) < 0 ||
+	    !(c->recj = json_parse(c->rec.p, c->rec.len, &e)))
+		die("image %s: %s", c->image_id, e.msg);
+	c->layers = json_get(json_root(c->recj), "Layers");
+	c->nl = json_len(c->layers);
+	c->s.lowers = xcalloc(c->nl + 1, sizeof *c->s.lowers);
+	for (i = 0; i < c->nl; i++)
+		c->s.lowers[i] = run_layer_link(&c->st, json_getstr(json_at(c->layers, c->nl - 1 - i), "DiffID"));
+	c->s.nlowers = c->nl;
+}
+
+/* The spec's fields that follow from the options alone. */
+static void
+run_ctx_spec(struct run_ctx *c)
+{
+	struct run_spec *s = &c->s;
+	s->store_path = c->st.path;
+	s->storefd = c->st.fd;
+	s->id = c->id;
+	s->hostname = c->hostname;
+	s->tty = c->a.tty;
+	s->interactive = c->a.interactive && !c->detach;
+	s->stdin_null = !s->interactive;
+	s->init = c->a.init;
+	s->read_only = c->a.read_only;
+	s->net_none = c->a.network && !strcmp(c->a.network, "none");
+	s->rootless = c->st.rootless;
+	s->userns = c->st.rootless;
+	s->privileged = c->a.privileged;
+	s->mounts = c->a.mounts;
+	s->nmounts = c->a.nmounts;
+	if (getenv("DOCK_STORAGE") && !strcmp(getenv("DOCK_STORAGE"), "copy"))
+		s->copy_root = 1;
+}
+
+/* run and create: parse, pull when missing, merge with the image config and write the record. */
+static void
+run_prepare(struct run_ctx *c, int argc, char **argv)
+{
+	struct err e = {0};
+	char created[64], dir[128];
+	struct buf cfgb = {0};
+	struct json *cfgj;
+	const struct jv *cfg;
+	size_t i;
+	run_parse(&c->a, argc, argv);
+	c->detach = c->a.detach;
+	cli_store(&c->st);
+	if (store_lock_all(&c->st, 0, &e) < 0)
 		die("run: %s", e.msg);
-	run_image(&st, &a, image_id);
-	if (store_image_read(&st, image_id, &rec, &e) < 0 || !(recj = json_parse(rec.p, rec.len, &e)) ||
-	    store_get_blob(&st, image_id, 8 << 20, &cfgb, &e) < 0 ||
+	run_image(&c->st, &c->a, c->image_id);
+	if (store_get_blob(&c->st, c->image_id, 8 << 20, &cfgb, &e) < 0 ||
 	    !(cfgj = json_parse(cfgb.p, cfgb.len, &e)))
-		die("run: image %s: %s", a.image, e.msg);
+		die("run: image %s: %s", c->a.image, e.msg);
 	cfg = json_get(json_root(cfgj), "config");
+	run_ctx_layers(c);
 
-	if (ctr_create(&st, a.name, id, name, sizeof name, &e) < 0)
+	if (ctr_create(&c->st, c->a.name, c->id, c->name, sizeof c->name, &e) < 0)
 		die("run: %s", e.msg);
-	snprintf(hostname, sizeof hostname, "%s", a.hostname ? a.hostname : "");
-	if (!hostname[0])
-		snprintf(hostname, sizeof hostname, "%.12s", id);
+	snprintf(c->hostname, sizeof c->hostname, "%s", c->a.hostname ? c->a.hostname : "");
+	if (!c->hostname[0])
+		snprintf(c->hostname, sizeof c->hostname, "%.12s", c->id);
 	ctr_now(created, sizeof created);
 
-	memset(&s, 0, sizeof s);
-	s.store_path = st.path;
-	s.storefd = st.fd;
-	s.id = id;
-	s.pty_slave = -1;
-	s.env = run_build_env(cfg, &a, hostname);
-	s.argv = run_build_argv(cfg, &a);
-	s.workdir = a.workdir ? a.workdir : json_getstr(cfg, "WorkingDir");
-	s.user = a.user ? a.user : json_getstr(cfg, "User");
-	s.hostname = hostname;
-	s.tty = a.tty;
-	s.interactive = a.interactive;
-	s.stdin_null = !a.interactive;
-	s.init = a.init;
-	s.read_only = a.read_only;
-	s.net_none = a.network && !strcmp(a.network, "none");
-	s.rootless = st.rootless;
-	s.userns = st.rootless;
-	s.privileged = a.privileged;
-	s.caps = a.privileged ? ~0ULL >> 23 : RUN_DEFAULT_CAPS;
-	if (a.cap_drop_all)
-		s.caps = 0;
-	s.caps = (s.caps & ~a.cap_drop) | a.cap_add;
-	s.caps &= (1ULL << 41) - 1;
-	s.mounts = a.mounts;
-	s.nmounts = a.nmounts;
-	layers = json_get(json_root(recj), "Layers");
-	nl = json_len(layers);
-	s.lowers = xcalloc(nl + 1, sizeof *s.lowers);
-	for (i = 0; i < nl; i++) /* overlayfs lists the topmost layer first */
-		s.lowers[i] = run_layer_link(&st, json_getstr(json_at(layers, nl - 1 - i), "DiffID"));
-	s.nlowers = nl;
+	run_ctx_spec(c);
+	c->s.env = run_build_env(cfg, &c->a, c->hostname);
+	c->s.argv = run_build_argv(cfg, &c->a);
+	c->s.workdir = c->a.workdir ? c->a.workdir : json_getstr(cfg, "WorkingDir");
+	c->s.user = c->a.user ? c->a.user : json_getstr(cfg, "User");
+	c->s.caps = c->a.privileged ? ~0ULL >> 23 : RUN_DEFAULT_CAPS;
+	if (c->a.cap_drop_all)
+		c->s.caps = 0;
+	c->s.caps = (c->s.caps & ~c->a.cap_drop) | c->a.cap_add;
+	c->s.caps &= (1ULL << 41) - 1;
 	{
 		static const char *const sub[] = {"upper", "work", "merged"};
 		for (i = 0; i < 3; i++) {
-			snprintf(dir, sizeof dir, "containers/%s/%s", id, sub[i]);
-			if (mkdirat(st.fd, dir, 0755) < 0)
+			snprintf(dir, sizeof dir, "containers/%s/%s", c->id, sub[i]);
+			if (mkdirat(c->st.fd, dir, 0755) < 0)
 				die_errno("run: mkdir %s", dir);
 		}
 	}
-	run_write_etc(&st, id, hostname, !s.net_none);
-	run_record(&st, id, name, &a, image_id, s.argv, s.env, hostname, created);
-	if (getenv("DOCK_STORAGE") && !strcmp(getenv("DOCK_STORAGE"), "copy"))
-		s.copy_root = 1;
-	if (a.tty)
-		master = run_open_pty(&s);
+	run_write_etc(&c->st, c->id, c->hostname, !c->s.net_none);
+	run_record(&c->st, c->id, c->name, &c->a, c->image_id, &c->s, created);
+}
 
+static char **
+run_strv_json(const struct jv *arr)
+{
+	char **v = xcalloc(1, sizeof *v); /* NULL-terminated even when empty */
+	size_t n = 0, i;
+	for (i = 0; i < json_len(arr); i++)
+		if (json_str(json_at(arr, i)))
+			run_strv_add(&v, &n, json_str(json_at(arr, i)));
+	return v;
+}
+
+static int64_t
+run_jint(const struct jv *o, const char *k)
+{
+	int64_t v = 0;
+	json_int(json_get(o, k), &v);
+	return v;
+}
+
+static int
+run_jbool(const struct jv *o, const char *k)
+{
+	return json_type(json_get(o, k)) == JSON_TRUE;
+}
+
+/* start: the spec again, from config.json's DockSpec (written by run_record).  cfgj stays alive:
+ * the spec points into it. */
+static int
+run_from_record(struct run_ctx *c, const char *id, struct json **cfgjp, struct err *e)
+{
+	struct buf b = {0};
+	struct json *cfgj;
+	const struct jv *root, *ds, *mounts, *lim, *bps;
+	size_t i;
+	snprintf(c->id, sizeof c->id, "%s", id);
+	if (ctr_read(&c->st, id, "config.json", &b, e) < 0 || !(cfgj = json_parse(b.p, b.len, e)))
+		return -1;
+	*cfgjp = cfgj;
+	root = json_root(cfgj);
+	ds = json_get(root, "DockSpec");
+	if (!ds)
+		return err_set(e, ERR_FORMAT, "container %.12s was made by an older dock and cannot be "
+			       "started again", id);
+	snprintf(c->name, sizeof c->name, "%s", json_getstr(root, "Name") ? json_getstr(root, "Name") : "");
+	snprintf(c->image_id, sizeof c->image_id, "%s", json_getstr(root, "Image") ? json_getstr(root, "Image") : "");
+	snprintf(c->hostname, sizeof c->hostname, "%s",
+		 json_getstr(ds, "Hostname") ? json_getstr(ds, "Hostname") : "");
+	c->a.image = json_getstr(json_get(root, "Config"), "Image");
+	c->a.tty = run_jbool(ds, "Tty");
+	c->a.init = run_jbool(ds, "Init");
+	c->a.read_only = run_jbool(ds, "ReadOnly");
+	c->a.rm = run_jbool(ds, "AutoRemove");
+	c->a.privileged = run_jbool(ds, "Privileged");
+	c->a.network = json_getstr(ds, "Network");
+	c->a.seccomp_unconfined = run_jbool(ds, "SeccompUnconfined");
+	if (json_getstr(ds, "SeccompProfile") && *json_getstr(ds, "SeccompProfile"))
+		c->a.seccomp_profile = json_getstr(ds, "SeccompProfile");
+	mounts = json_get(ds, "Mounts");
+	for (i = 0; i < json_len(mounts) && i < sizeof c->a.mounts / sizeof *c->a.mounts; i++) {
+		const struct jv *m = json_at(mounts, i);
+		struct run_mount *rm = &c->a.mounts[c->a.nmounts++];
+		const char *t = json_getstr(m, "Type"), *src = json_getstr(m, "Source"),
+			   *opts = json_getstr(m, "Options");
+		rm->type = t && !strcmp(t, "bind") ? RUN_MOUNT_BIND : RUN_MOUNT_TMPFS;
+		rm->src = src && *src ? (char *)src : NULL;
+		rm->dst = (char *)json_getstr(m, "Destination");
+		rm->ro = run_jbool(m, "ReadOnly");
+		rm->opts = opts && *opts ? (char *)opts : NULL;
+		if (!rm->dst)
+			return err_set(e, ERR_FORMAT, "container %.12s: a mount without a destination", id);
+	}
+	cg_limits_init(&c->a.lim);
+	lim = json_get(ds, "Limits");
+	if (lim) {
+		c->a.lim.memory = run_jint(lim, "Memory");
+		c->a.lim.memory_reservation = run_jint(lim, "MemoryReservation");
+		c->a.lim.memory_swap = run_jint(lim, "MemorySwap");
+		c->a.lim.cpu_quota = run_jint(lim, "CpuQuota");
+		c->a.lim.cpu_period = run_jint(lim, "CpuPeriod");
+		c->a.lim.cpu_shares = (uint64_t)run_jint(lim, "CpuShares");
+		snprintf(c->a.lim.cpuset_cpus, sizeof c->a.lim.cpuset_cpus, "%s",
+			 json_getstr(lim, "CpusetCpus") ? json_getstr(lim, "CpusetCpus") : "");
+		c->a.lim.pids_limit = run_jint(lim, "PidsLimit");
+		c->a.lim.blkio_weight = (uint16_t)run_jint(lim, "BlkioWeight");
+		bps = json_get(lim, "DeviceBps");
+		for (i = 0; i < json_len(bps) && i < sizeof c->a.lim.dev_bps / sizeof *c->a.lim.dev_bps; i++) {
+			const struct jv *d = json_at(bps, i);
+			int64_t v[4] = {0, 0, 0, 0};
+			size_t k;
+			for (k = 0; k < 4; k++)
+				json_int(json_at(d, k), &v[k]);
+			c->a.lim.dev_bps[i].major = (uint32_t)v[0];
+			c->a.lim.dev_bps[i].minor = (uint32_t)v[1];
+			c->a.lim.dev_bps[i].bps = (uint64_t)v[2];
+			c->a.lim.dev_bps[i].write = (int)v[3];
+			c->a.lim.ndev_bps = i + 1;
+		}
+	}
+	run_ctx_layers(c);
+	run_ctx_spec(c);
+	c->s.argv = run_strv_json(json_get(ds, "Argv"));
+	c->s.env = run_strv_json(json_get(ds, "Env"));
+	c->s.workdir = json_getstr(ds, "WorkingDir");
+	c->s.user = json_getstr(ds, "User");
+	if (c->s.workdir && !*c->s.workdir)
+		c->s.workdir = NULL;
+	if (c->s.user && !*c->s.user)
+		c->s.user = NULL;
+	c->s.caps = (uint64_t)run_jint(ds, "Caps");
+	c->restarting = 1;
+	if (!c->s.argv[0])
+		return err_set(e, ERR_FORMAT, "container %.12s: no command recorded", id);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- start and wait */
+
+/* The container's state when nothing was started: a new run's record goes (--rm), or stays as
+ * exited; a record being started again stays. */
+static void
+run_failed_state(struct run_ctx *c, int status, int usernsfd)
+{
+	struct err e = {0};
+	if (c->a.rm && !c->restarting)
+		ctr_remove(&c->st, c->id, c->name, usernsfd, &e);
+	else
+		ctr_set_state(&c->st, c->id, "exited", 0, status, NULL, NULL, 0, &e);
+}
+
+/* Start the container's command: cgroup, spawn (falling back to a private copy of the image where
+ * overlayfs fails), go.  0 once it runs (state "running"), else -1 with *status and the error
+ * printed, everything undone. */
+static int
+run_launch(struct run_ctx *c, int *status)
+{
+	struct run_proc rp;
+	struct err e = {0};
+	char dir[128];
+	size_t i;
+	int attempt;
+	if (c->a.tty)
+		c->master = run_open_pty(&c->s);
 	run_signals(0);
-	run_seccomp(&a, &s);
-	cg = cg_create(id, &a.lim, st.rootless, cli_warn, &e);
-	if (!cg) {
+	run_seccomp(&c->a, &c->s);
+	c->cg = cg_create(c->id, &c->a.lim, c->st.rootless, cli_warn, &e);
+	if (!c->cg) {
 		fprintf(stderr, "dock: run: %s\n", e.msg);
-		ctr_remove(&st, id, name, -1, &e);
-		return 125;
+		if (c->restarting)
+			run_failed_state(c, 125, -1);
+		else
+			ctr_remove(&c->st, c->id, c->name, -1, &e);
+		*status = 125;
+		return -1;
 	}
 	for (attempt = 0;; attempt++) {
-		if (s.copy_root) {
-			/* the fallback: a private copy of the image, so the image itself never changes */
-			int dst;
+		int r;
+		if (c->s.copy_root) {
+			/* the fallback: a private copy of the image, so the image itself never changes;
+			 * a container started again keeps the copy it has */
+			int dst, fresh;
 			struct layer_opts lo = {0};
-			snprintf(dir, sizeof dir, "containers/%s/rootfs", id);
-			if (mkdirat(st.fd, dir, 0755) < 0 && errno != EEXIST)
+			snprintf(dir, sizeof dir, "containers/%s/rootfs", c->id);
+			fresh = mkdirat(c->st.fd, dir, 0755) == 0;
+			if (!fresh && errno != EEXIST)
 				die_errno("run: mkdir %s", dir);
-			dst = openat(st.fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			lo.rootless = st.rootless;
+			dst = openat(c->st.fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			lo.rootless = c->st.rootless;
 			lo.warn = cli_warn;
-			for (i = 0; i < nl && dst >= 0; i++) {
-				int src = store_layer_open(&st, json_getstr(json_at(layers, i), "DiffID"), &e);
+			for (i = 0; i < c->nl && dst >= 0 && (fresh || !c->restarting); i++) {
+				int src = store_layer_open(&c->st, json_getstr(json_at(c->layers, i), "DiffID"), &e);
 				if (src < 0 || layer_merge(src, dst, &lo, &e) < 0)
 					die("run: copying the image: %s", e.msg);
 				close(src);
@@ -903,80 +1206,398 @@ cmd_run(int argc, char **argv)
 				die_errno("run: %s", dir);
 			close(dst);
 		}
-		if (run_spawn(&s, &rp, &e) < 0) {
+		if (c->detach && c->master < 0) {
+			/* the container's stdout and stderr are the log pipes; ours, meanwhile, too */
+			dup2(c->out[1], 1);
+			dup2(c->err[1], 2);
+		}
+		r = run_spawn(&c->s, &rp, &e);
+		if (c->detach && c->master < 0) {
+			int nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
+			dup2(nul, 1);
+			dup2(c->statusfd, 2);
+			close(nul);
+		}
+		if (r < 0) {
 			rp.usernsfd = -1; /* nothing ran: the files are all ours */
-			status = 125;
-		} else if (cg_enter(cg, rp.pid, &e) < 0) {
+			*status = 125;
+		} else if (cg_enter(c->cg, rp.pid, &e) < 0) {
 			/* the container is not let go outside its cgroup */
 			kill(rp.pid, SIGKILL);
 			waitpid(rp.pid, NULL, 0);
-			status = 125;
+			*status = 125;
 		} else {
 			run_fg_pid = rp.pid;
-			if (run_go(&rp, &status, &e) == 0)
+			if (run_go(&rp, status, &e) == 0)
 				break;
 		}
-		if (!s.copy_root && attempt == 0 && strstr(e.msg, "mount overlay")) {
+		if (!c->s.copy_root && attempt == 0 && strstr(e.msg, "mount overlay")) {
 			warn("overlayfs is not available here (%s); using a private copy of the image", e.msg);
-			s.copy_root = 1;
+			c->s.copy_root = 1;
 			if (rp.usernsfd >= 0)
 				close(rp.usernsfd);
 			continue;
 		}
 		fprintf(stderr, "dock: run: %s\n", e.msg);
-		cg_destroy(cg, &e);
-		cg_free(cg);
-		if (a.rm)
-			ctr_remove(&st, id, name, rp.usernsfd, &e);
-		else
-			ctr_set_state(&st, id, "exited", 0, status, NULL, NULL, 0, &e);
-		store_close(&st);
+		cg_destroy(c->cg, &e);
+		cg_free(c->cg);
+		c->cg = NULL;
+		run_failed_state(c, *status, rp.usernsfd);
+		return -1;
+	}
+	c->pid = rp.pid;
+	c->usernsfd = rp.usernsfd;
+	ctr_now(c->started, sizeof c->started);
+	if (ctr_set_state_sup(&c->st, c->id, "running", rp.pid, getpid(), 0, c->started, NULL, 0, &e) < 0)
+		warn("%s", e.msg);
+	if (c->master >= 0) {
+		close(c->s.pty_slave);
+		c->s.pty_slave = -1;
+	}
+	/* the layers are mounted: the store's shared lock was for setting up, and holding it while
+	 * the container runs would make rmi and prune wait for every container to end (rmi refuses
+	 * images that containers use instead) */
+	if (c->st.lockfd >= 0) {
+		close(c->st.lockfd);
+		c->st.lockfd = -1;
+	}
+	return 0;
+}
+
+/* Wait for the container and record how it ended; no process of it outlives this. */
+static int
+run_reap(struct run_ctx *c)
+{
+	struct err e = {0};
+	int wstatus, status, oom;
+	while (waitpid(c->pid, &wstatus, 0) < 0) {
+		if (errno != EINTR) {
+			wstatus = 0;
+			break;
+		}
+	}
+	run_restore_tty();
+	run_tio_saved = 0;
+	status = WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : WEXITSTATUS(wstatus);
+	/* read before the cgroup goes */
+	oom = cg_oom_killed(c->cg);
+	if (cg_kill_all(c->cg, SIGKILL, &e) < 0 && e.sys != EOPNOTSUPP)
+		warn("%s", e.msg);
+	if (cg_destroy(c->cg, &e) < 0)
+		warn("%s", e.msg);
+	cg_free(c->cg);
+	c->cg = NULL;
+	if (c->a.rm) {
+		if (ctr_remove(&c->st, c->id, c->name, c->usernsfd, &e) < 0)
+			warn("%s", e.msg);
+	} else {
+		char finished[64];
+		ctr_now(finished, sizeof finished);
+		if (ctr_set_state(&c->st, c->id, "exited", 0, status, c->started, finished, oom, &e) < 0)
+			warn("%s", e.msg);
+	}
+	return status;
+}
+
+/* ---------------------------------------------------------------- the supervisor's log */
+
+#define RUN_LOG_MAX (10 << 20) /* container.log is rotated to container.log.1 past this */
+#define RUN_LOG_LINE 16384     /* longer lines are logged in pieces, as Docker does */
+
+struct run_log {
+	struct store *st;
+	const char *id;
+	int fd;
+	int64_t size;
+	struct buf line;         /* one JSON entry, reused */
+};
+
+struct run_stream {
+	int fd;
+	const char *name;        /* "stdout" or "stderr" */
+	char buf[RUN_LOG_LINE];
+	size_t len;
+};
+
+static int
+run_log_open(struct run_log *l, int trunc)
+{
+	char path[200];
+	struct stat sb;
+	snprintf(path, sizeof path, "containers/%s/container.log", l->id);
+	l->fd = openat(l->st->fd, path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (trunc ? O_TRUNC : 0),
+		       0640);
+	l->size = l->fd >= 0 && fstat(l->fd, &sb) == 0 ? (int64_t)sb.st_size : 0;
+	return l->fd;
+}
+
+static void
+run_log_entry(struct run_log *l, const char *stream, const char *p, size_t n)
+{
+	char now[64];
+	struct jw w;
+	if (l->fd < 0)
+		return;
+	ctr_now(now, sizeof now);
+	buf_reset(&l->line);
+	jw_init(&w, &l->line, 0);
+	jw_obj(&w);
+	jw_key(&w, "log");
+	jw_strn(&w, p, n);
+	jw_key(&w, "stream");
+	jw_str(&w, stream);
+	jw_key(&w, "time");
+	jw_str(&w, now);
+	jw_obj_end(&w);
+	buf_addc(&l->line, '\n');
+	if (l->size > 0 && l->size + (int64_t)l->line.len > RUN_LOG_MAX) {
+		char from[200], to[200];
+		snprintf(from, sizeof from, "containers/%s/container.log", l->id);
+		snprintf(to, sizeof to, "containers/%s/container.log.1", l->id);
+		close(l->fd);
+		renameat(l->st->fd, from, l->st->fd, to);
+		if (run_log_open(l, 1) < 0)
+			return;
+	}
+	if (run_write_all(l->fd, l->line.p, l->line.len) == 0)
+		l->size += (int64_t)l->line.len;
+}
+
+/* Whole lines go out as entries; a line longer than the buffer in pieces; at EOF the rest. */
+static void
+run_stream_feed(struct run_log *l, struct run_stream *s, const char *p, size_t n)
+{
+	while (n) {
+		size_t take = sizeof s->buf - s->len < n ? sizeof s->buf - s->len : n;
+		size_t start = 0, i;
+		memcpy(s->buf + s->len, p, take);
+		s->len += take;
+		p += take;
+		n -= take;
+		for (i = 0; i < s->len; i++) {
+			if (s->buf[i] == '\n') {
+				run_log_entry(l, s->name, s->buf + start, i + 1 - start);
+				start = i + 1;
+			}
+		}
+		if (start == 0 && s->len == sizeof s->buf) {
+			run_log_entry(l, s->name, s->buf, s->len);
+			start = s->len;
+		}
+		memmove(s->buf, s->buf + start, s->len - start);
+		s->len -= start;
+	}
+}
+
+static void
+run_stream_end(struct run_log *l, struct run_stream *s)
+{
+	if (s->len)
+		run_log_entry(l, s->name, s->buf, s->len);
+	s->len = 0;
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+}
+
+/* Read 0, 1 or 2 output streams into the log until they end, or the container has exited and
+ * what it left in them is read. */
+static void
+run_log_loop(struct run_ctx *c)
+{
+	static struct run_stream ss[2];
+	struct run_log l;
+	char buf[16384];
+	int exited = 0, k;
+	memset(&l, 0, sizeof l);
+	l.st = &c->st;
+	l.id = c->id;
+	run_log_open(&l, 0);
+	ss[0].fd = c->master >= 0 ? c->master : c->out[0];
+	ss[0].name = "stdout";
+	ss[1].fd = c->master >= 0 ? -1 : c->err[0];
+	ss[1].name = "stderr";
+	ss[0].len = ss[1].len = 0;
+	for (;;) {
+		struct pollfd p[2];
+		nfds_t np = 0;
+		int idx[2], r;
+		for (k = 0; k < 2; k++)
+			if (ss[k].fd >= 0) {
+				p[np].fd = ss[k].fd;
+				p[np].events = POLLIN;
+				idx[np++] = k;
+			}
+		if (!np)
+			break;
+		r = poll(p, np, exited ? 0 : 200);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r == 0 && exited)
+			break; /* exited and drained: a process it left holding the pipe is not waited for */
+		for (k = 0; r > 0 && k < (int)np; k++) {
+			struct run_stream *s = &ss[idx[k]];
+			ssize_t n;
+			if (!(p[k].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			n = read(s->fd, buf, sizeof buf);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) /* EOF, or EIO from a pty whose slave is gone */
+				run_stream_end(&l, s);
+			else
+				run_stream_feed(&l, s, buf, (size_t)n);
+		}
+		if (r == 0 && !exited) {
+			siginfo_t si;
+			memset(&si, 0, sizeof si);
+			if (waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+			    si.si_pid == c->pid)
+				exited = 1;
+		}
+	}
+	for (k = 0; k < 2; k++)
+		run_stream_end(&l, &ss[k]);
+	if (l.fd >= 0)
+		close(l.fd);
+	buf_free(&l.line);
+	c->master = -1;
+}
+
+/* ---------------------------------------------------------------- detached */
+
+/* Fork the supervisor: it starts the container, tells us over a pipe (EOF alone: it runs; else
+ * the error, as the foreground prints it, and its exit status), logs its output, and records its
+ * end.  Returns 0 once the command runs, else the status to exit with. */
+static int
+run_detached(struct run_ctx *c)
+{
+	int sp[2], wstatus;
+	pid_t pid;
+	char msg[4096];
+	size_t got = 0;
+	if (pipe2(sp, O_CLOEXEC) < 0)
+		die_errno("run: pipe");
+	if (!c->a.tty && (pipe2(c->out, O_CLOEXEC) < 0 || pipe2(c->err, O_CLOEXEC) < 0))
+		die_errno("run: pipe");
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		die_errno("run: fork");
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDWR | O_CLOEXEC), fd, status = 0;
+		close(sp[0]);
+		setsid();
+		dup2(nul, 0);
+		dup2(nul, 1);
+		dup2(sp[1], 2);
+		/* nothing of the caller's stays open here, or whoever reads its output would wait for
+		 * the container's end */
+		for (fd = 3; fd < 1024; fd++)
+			if (fd != sp[1] && fd != c->st.fd && fd != c->st.lockfd && fd != c->st.tmpfd &&
+			    fd != c->out[0] && fd != c->out[1] && fd != c->err[0] && fd != c->err[1] &&
+			    fd != nul)
+				close(fd);
+		c->statusfd = sp[1];
+		c->detach = 1;
+		if (run_launch(c, &status) < 0)
+			_exit(status);
+		if (c->out[1] >= 0) {
+			close(c->out[1]);
+			close(c->err[1]);
+		}
+		/* a NUL ends what we said: the command runs (warnings may come before it) */
+		if (write(sp[1], "", 1) < 0)
+			_exit(125);
+		dup2(nul, 2);
+		close(sp[1]);
+		run_log_loop(c);
+		run_reap(c);
+		_exit(0);
+	}
+	close(sp[1]);
+	if (c->out[0] >= 0) {
+		close(c->out[0]);
+		close(c->out[1]);
+		close(c->err[0]);
+		close(c->err[1]);
+	}
+	for (;;) {
+		ssize_t n = read(sp[0], msg + got, sizeof msg - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got == sizeof msg - 1)
+			break;
+	}
+	close(sp[0]);
+	msg[got] = 0;
+	if (got && memchr(msg, 0, got)) {
+		fputs(msg, stderr);
+		return 0;
+	}
+	if (got)
+		fputs(msg, stderr);
+	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus))
+		return WEXITSTATUS(wstatus);
+	if (!got)
+		fprintf(stderr, "dock: run: the container's supervisor failed\n");
+	return 125;
+}
+
+/* ---------------------------------------------------------------- run, create */
+
+int
+cmd_run(int argc, char **argv)
+{
+	struct run_ctx c;
+	int status = 0;
+	die_status = 125;
+	run_ctx_init(&c);
+	run_prepare(&c, argc, argv);
+	if (c.detach) {
+		status = run_detached(&c);
+		if (!status)
+			printf("%s\n", c.id);
+		store_close(&c.st);
 		return status;
 	}
-	{
-		char started[64];
-		ctr_now(started, sizeof started);
-		if (ctr_set_state(&st, id, "running", rp.pid, 0, started, NULL, 0, &e) < 0)
-			warn("%s", e.msg);
-		run_signals(1);
-		if (master >= 0) {
-			close(s.pty_slave);
-			run_fg_master = master;
-			if (a.interactive && isatty(0) && tcgetattr(0, &run_saved_tio) == 0) {
-				struct termios raw = run_saved_tio;
-				cfmakeraw(&raw);
-				run_tio_saved = 1;
-				atexit(run_restore_tty);
-				tcsetattr(0, TCSADRAIN, &raw);
-			}
-			run_relay(master, a.interactive, rp.pid);
-		}
-		while (waitpid(rp.pid, &wstatus, 0) < 0) {
-			if (errno != EINTR) {
-				wstatus = 0;
-				break;
-			}
-		}
-		run_restore_tty();
-		run_tio_saved = 0;
-		status = WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : WEXITSTATUS(wstatus);
-		/* read before the cgroup goes; then no process of the container outlives it */
-		oom = cg_oom_killed(cg);
-		if (cg_kill_all(cg, SIGKILL, &e) < 0 && e.sys != EOPNOTSUPP)
-			warn("%s", e.msg);
-		if (cg_destroy(cg, &e) < 0)
-			warn("%s", e.msg);
-		cg_free(cg);
-		if (a.rm) {
-			if (ctr_remove(&st, id, name, rp.usernsfd, &e) < 0)
-				warn("%s", e.msg);
-		} else {
-			char finished[64];
-			ctr_now(finished, sizeof finished);
-			if (ctr_set_state(&st, id, "exited", 0, status, started, finished, oom, &e) < 0)
-				warn("%s", e.msg);
-		}
+	if (run_launch(&c, &status) < 0) {
+		store_close(&c.st);
+		return status;
 	}
-	store_close(&st);
+	run_signals(1);
+	if (c.master >= 0) {
+		run_fg_master = c.master;
+		if (c.a.interactive && isatty(0) && tcgetattr(0, &run_saved_tio) == 0) {
+			struct termios raw = run_saved_tio;
+			cfmakeraw(&raw);
+			run_tio_saved = 1;
+			atexit(run_restore_tty);
+			tcsetattr(0, TCSADRAIN, &raw);
+		}
+		run_relay(c.master, c.a.interactive, c.pid);
+	}
+	status = run_reap(&c);
+	store_close(&c.st);
 	return status;
+}
+
+int
+cmd_create(int argc, char **argv)
+{
+	struct run_ctx c;
+	struct err e = {0};
+	die_status = 125;
+	run_ctx_init(&c);
+	run_prepare(&c, argc, argv);
+	if (ctr_set_state(&c.st, c.id, "created", 0, 0, NULL, NULL, 0, &e) < 0)
+		die("create: %s", e.msg);
+	printf("%s\n", c.id);
+	store_close(&c.st);
+	return 0;
 }

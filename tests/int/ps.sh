@@ -62,3 +62,17 @@ t_ps_truthful_after_kill9() {
 	assert_contains "$OUT" "Exited"
 	expect_ok dock rm -f sleeper || return 1
 }
+
+t_rmi_refuses_image_in_use() {
+	expect_ok dock pull -q "$REG/busybox" || return 1
+	"$DOCK" run --name user1 "$REG/busybox" true
+	expect_fail dock rmi "$REG/busybox" || return 1
+	assert_contains "$ERR" "being used by container"
+	expect_fail dock rmi -f "$REG/busybox" || return 1
+	# a running container does not block rmi of another image (no store lock held while it runs)
+	expect_ok dock pull -q "$REG/busybox-v2s2" || return 1
+	expect_ok dock run -d --name long "$REG/busybox" sleep 30 || return 1
+	expect_ok timeout 10 "$DOCK" rmi "$REG/busybox-v2s2" || return 1
+	expect_ok dock rm -f long user1 || return 1
+	expect_ok dock rmi "$REG/busybox" || return 1
+}

@@ -1,0 +1,600 @@
+/* lifecycle.c: the commands around detached containers: logs, stop, kill, wait, start and
+ * restart.  A detached container is held by its supervisor (runcmd.c): these commands signal
+ * the container's process and read what the supervisor records (state.json, container.log);
+ * they never write a container's state themselves. */
+
+#include <signal.h>
+#include <time.h>
+
+/* ---------------------------------------------------------------- helpers */
+
+static const char *const lc_signames[] = {
+	NULL, "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2",
+	"PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU",
+	"XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS"};
+
+/* "TERM", "SIGTERM", "15": the number, or -1. */
+static int
+lc_signum(const char *s)
+{
+	size_t i;
+	char *end;
+	long n;
+	if (!s || !*s)
+		return -1;
+	n = strtol(s, &end, 10);
+	if (!*end)
+		return n > 0 && n < 65 ? (int)n : -1;
+	if (!strncasecmp(s, "SIG", 3))
+		s += 3;
+	for (i = 1; i < sizeof lc_signames / sizeof *lc_signames; i++)
+		if (!strcasecmp(s, lc_signames[i]))
+			return (int)i;
+	return -1;
+}
+
+static void
+lc_store(struct store *st)
+{
+	struct err e = {0};
+	cli_store(st);
+	if (store_lock_all(st, 0, &e) < 0)
+		die("%s", e.msg);
+}
+
+/* The signal `stop` sends: the image's StopSignal, else SIGTERM. */
+static int
+lc_stop_signal(struct store *st, const struct ctr_info *c)
+{
+	const char *image = json_getstr(json_root(c->cfg), "Image");
+	struct buf b = {0};
+	struct err e = {0};
+	struct json *j;
+	int sig = SIGTERM;
+	if (image && store_get_blob(st, image, 8 << 20, &b, &e) == 0 && (j = json_parse(b.p, b.len, &e))) {
+		int s = lc_signum(json_getstr(json_get(json_root(j), "config"), "StopSignal"));
+		if (s > 0)
+			sig = s;
+		json_free(j);
+	}
+	buf_free(&b);
+	return sig;
+}
+
+/* Wait until the container's end is recorded; 1 when it is (*code its exit code). */
+static int
+lc_wait_settled(struct store *st, const char *id, int ms, int *code)
+{
+	int waited;
+	for (waited = 0; ms < 0 || waited < ms; waited += 20) {
+		if (ctr_settled(st, id, code))
+			return 1;
+		usleep(20000);
+	}
+	return ctr_settled(st, id, code);
+}
+
+/* SIGKILL every process of the container: its cgroup when it has one, else its PID 1. */
+static void
+lc_kill_all(struct store *st, const char *id)
+{
+	struct err e = {0};
+	struct cg *cg = cg_open(id, &e);
+	struct ctr_info c;
+	if (cg) {
+		cg_kill_all(cg, SIGKILL, &e);
+		cg_free(cg);
+	}
+	if (ctr_load(st, id, &c, &e) == 0) {
+		if (c.state && ctr_alive(json_root(c.state)))
+			kill(c.pid, SIGKILL);
+		ctr_info_free(&c);
+	}
+}
+
+/* ---------------------------------------------------------------- stop, kill, wait */
+
+static int
+lc_stop_one(struct store *st, const char *arg, int secs, int sig, struct err *e)
+{
+	char id[65];
+	struct ctr_info c;
+	int code, ms;
+	if (ctr_resolve(st, arg, id, e) < 0 || ctr_load(st, id, &c, e) < 0)
+		return -1;
+	if (c.state && ctr_alive(json_root(c.state))) {
+		if (sig <= 0)
+			sig = lc_stop_signal(st, &c);
+		if (kill(c.pid, sig) < 0 && errno != ESRCH) {
+			err_sys(e, "kill %.12s", id);
+			ctr_info_free(&c);
+			return -1;
+		}
+		for (ms = 0; ms < secs * 1000 && ctr_alive(json_root(c.state)); ms += 20)
+			usleep(20000);
+		if (ctr_alive(json_root(c.state)))
+			lc_kill_all(st, id);
+	}
+	ctr_info_free(&c);
+	if (!lc_wait_settled(st, id, 30000, &code))
+		return err_set(e, ERR_SYS, "container %.12s did not stop", id);
+	return 0;
+}
+
+static int
+lc_parse_secs(const char *v)
+{
+	char *end;
+	long n = strtol(v, &end, 10);
+	if (*end || n < 0)
+		die("invalid time %s", v);
+	return (int)n;
+}
+
+int
+cmd_stop(int argc, char **argv)
+{
+	struct store st;
+	struct err e = {0};
+	int i, secs = 10, sig = 0, failed = 0, any = 0;
+	cli_help_exit(argc, argv, "Usage: dock stop [OPTIONS] CONTAINER [CONTAINER...]\n\n"
+				  "Stop running containers: the stop signal (the image's StopSignal, else "
+				  "SIGTERM),\nthen SIGKILL after the timeout.\n\nOptions:\n"
+				  "  -s, --signal SIG   signal to send first\n"
+				  "  -t, --time N       seconds to wait before killing (default 10)\n");
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if ((!strcmp(argv[i], "-t") || !strcmp(argv[i], "--time") || !strcmp(argv[i], "--timeout")) &&
+		    i + 1 < argc)
+			secs = lc_parse_secs(argv[++i]);
+		else if (!strncmp(argv[i], "--time=", 7))
+			secs = lc_parse_secs(argv[i] + 7);
+		else if ((!strcmp(argv[i], "-s") || !strcmp(argv[i], "--signal")) && i + 1 < argc) {
+			if ((sig = lc_signum(argv[++i])) < 0)
+				die("stop: invalid signal %s", argv[i]);
+		} else
+			die("stop: unknown option %s", argv[i]);
+	}
+	lc_store(&st);
+	for (; i < argc; i++) {
+		any = 1;
+		if (lc_stop_one(&st, argv[i], secs, sig, &e) < 0) {
+			fprintf(stderr, "dock: stop %s: %s\n", argv[i], e.msg);
+			failed = 1;
+		} else {
+			printf("%s\n", argv[i]);
+			fflush(stdout);
+		}
+	}
+	if (!any)
+		die("stop: requires at least 1 argument (see 'dock stop --help')");
+	store_close(&st);
+	return failed;
+}
+
+int
+cmd_kill(int argc, char **argv)
+{
+	struct store st;
+	struct err e = {0};
+	int i, sig = SIGKILL, failed = 0, any = 0;
+	cli_help_exit(argc, argv, "Usage: dock kill [OPTIONS] CONTAINER [CONTAINER...]\n\n"
+				  "Send a signal to running containers.\n\nOptions:\n"
+				  "  -s, --signal SIG   signal to send (default KILL)\n");
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *v = NULL;
+		if ((!strcmp(argv[i], "-s") || !strcmp(argv[i], "--signal")) && i + 1 < argc)
+			v = argv[++i];
+		else if (!strncmp(argv[i], "--signal=", 9))
+			v = argv[i] + 9;
+		else
+			die("kill: unknown option %s", argv[i]);
+		if ((sig = lc_signum(v)) < 0)
+			die("kill: invalid signal %s", v);
+	}
+	lc_store(&st);
+	for (; i < argc; i++) {
+		char id[65];
+		struct ctr_info c;
+		any = 1;
+		if (ctr_resolve(&st, argv[i], id, &e) < 0 || ctr_load(&st, id, &c, &e) < 0) {
+			fprintf(stderr, "dock: kill %s: %s\n", argv[i], e.msg);
+			failed = 1;
+			continue;
+		}
+		if (!c.state || !ctr_alive(json_root(c.state))) {
+			fprintf(stderr, "dock: kill %s: Container %s is not running\n", argv[i], argv[i]);
+			failed = 1;
+		} else if (kill(c.pid, sig) < 0) {
+			fprintf(stderr, "dock: kill %s: %s\n", argv[i], strerror(errno));
+			failed = 1;
+		} else {
+			printf("%s\n", argv[i]);
+		}
+		ctr_info_free(&c);
+	}
+	if (!any)
+		die("kill: requires at least 1 argument (see 'dock kill --help')");
+	store_close(&st);
+	return failed;
+}
+
+int
+cmd_wait(int argc, char **argv)
+{
+	struct store st;
+	struct err e = {0};
+	int i, failed = 0, code;
+	cli_help_exit(argc, argv, "Usage: dock wait CONTAINER [CONTAINER...]\n\n"
+				  "Wait for containers to stop, then print their exit codes.\n");
+	if (argc < 2)
+		die("wait: requires at least 1 argument (see 'dock wait --help')");
+	lc_store(&st);
+	for (i = 1; i < argc; i++) {
+		char id[65];
+		if (ctr_resolve(&st, argv[i], id, &e) < 0) {
+			fprintf(stderr, "dock: wait %s: %s\n", argv[i], e.msg);
+			failed = 1;
+			continue;
+		}
+		lc_wait_settled(&st, id, -1, &code);
+		printf("%d\n", code);
+		fflush(stdout);
+	}
+	store_close(&st);
+	return failed;
+}
+
+/* ---------------------------------------------------------------- logs */
+
+struct lc_logopts {
+	int follow, timestamps;
+	int64_t since;           /* seconds since the epoch; entries before it are skipped */
+	int64_t tail;            /* -1: all */
+};
+
+static char lc_line[1 << 18]; /* one entry; longer ones (never written by dock) are skipped */
+
+/* Print one entry.  Returns 0, or -1 when it is not one. */
+static int
+lc_print_entry(const char *line, size_t n, const struct lc_logopts *o)
+{
+	struct err e = {0};
+	struct json *j = json_parse(line, n, &e);
+	const struct jv *r, *log;
+	const char *stream, *t;
+	FILE *f;
+	if (!j)
+		return -1;
+	r = json_root(j);
+	log = json_get(r, "log");
+	stream = json_getstr(r, "stream");
+	t = json_getstr(r, "time");
+	if (!json_str(log)) {
+		json_free(j);
+		return -1;
+	}
+	if (o->since > 0 && cli_parse_time(t) < o->since) {
+		json_free(j);
+		return 0;
+	}
+	f = stream && !strcmp(stream, "stderr") ? stderr : stdout;
+	if (o->timestamps)
+		fprintf(f, "%s ", t ? t : "");
+	fwrite(json_str(log), 1, json_strlen(log), f);
+	fflush(f);
+	json_free(j);
+	return 0;
+}
+
+/* Lines of a file (0 when missing). */
+static int64_t
+lc_count_lines(struct store *st, const char *path)
+{
+	int fd = openat(st->fd, path, O_RDONLY | O_CLOEXEC);
+	char buf[16384];
+	ssize_t n, i;
+	int64_t lines = 0;
+	if (fd < 0)
+		return 0;
+	while ((n = read(fd, buf, sizeof buf)) > 0)
+		for (i = 0; i < n; i++)
+			lines += buf[i] == '\n';
+	close(fd);
+	return lines;
+}
+
+/* Print the whole lines of f from where it is; *skip lines are passed over first. */
+static void
+lc_print_lines(FILE *f, int64_t *skip, const struct lc_logopts *o)
+{
+	for (;;) {
+		long at = ftell(f);
+		size_t n;
+		if (!fgets(lc_line, sizeof lc_line, f))
+			break;
+		n = strlen(lc_line);
+		if (!n || lc_line[n - 1] != '\n') {
+			if (n < sizeof lc_line - 1) {
+				/* a line still being written: read it again whole */
+				fseek(f, at, SEEK_SET);
+				break;
+			}
+			/* too long: pass over the rest of it */
+			while (fgets(lc_line, sizeof lc_line, f) && lc_line[strlen(lc_line) - 1] != '\n')
+				;
+			continue;
+		}
+		if (*skip > 0) {
+			--*skip;
+			continue;
+		}
+		lc_print_entry(lc_line, n - 1, o);
+	}
+	clearerr(f);
+}
+
+/* Print a container's log from byte `from` of container.log (0: the rotated file too); with
+ * follow, until its end is recorded and the log is drained. */
+static void
+lc_logs(struct store *st, const char *id, const struct lc_logopts *o, int64_t from)
+{
+	char path[160], old[160];
+	FILE *f;
+	int64_t skip = 0;
+	struct stat a, b;
+	snprintf(path, sizeof path, "containers/%s/container.log", id);
+	snprintf(old, sizeof old, "containers/%s/container.log.1", id);
+	if (o->tail >= 0) {
+		int64_t total = (from ? 0 : lc_count_lines(st, old)) + lc_count_lines(st, path);
+		skip = total > o->tail ? total - o->tail : 0;
+	}
+	if (!from) {
+		int fd = openat(st->fd, old, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && (f = fdopen(fd, "r"))) {
+			lc_print_lines(f, &skip, o);
+			fclose(f);
+		}
+	}
+	for (;;) {
+		int fd = openat(st->fd, path, O_RDONLY | O_CLOEXEC), code;
+		f = fd >= 0 ? fdopen(fd, "r") : NULL;
+		if (!f) {
+			if (fd >= 0)
+				close(fd);
+			if (!o->follow || ctr_settled(st, id, &code))
+				return;
+			usleep(100000);
+			continue;
+		}
+		if (from) {
+			fseek(f, (long)from, SEEK_SET);
+			from = 0;
+		}
+		for (;;) {
+			int settled;
+			lc_print_lines(f, &skip, o);
+			if (!o->follow)
+				break;
+			settled = ctr_settled(st, id, &code);
+			/* rotated: finish this file, then the new one from its start */
+			if (fstat(fileno(f), &a) == 0 && fstatat(st->fd, path, &b, 0) == 0 &&
+			    (a.st_ino != b.st_ino || a.st_dev != b.st_dev)) {
+				lc_print_lines(f, &skip, o);
+				break;
+			}
+			if (settled) {
+				lc_print_lines(f, &skip, o); /* what came before the end was recorded */
+				fclose(f);
+				return;
+			}
+			usleep(100000);
+		}
+		fclose(f);
+		if (!o->follow)
+			return;
+	}
+}
+
+/* "10m", "1h30m", "2.5s": seconds, or -1. */
+static int64_t
+lc_duration(const char *s)
+{
+	double total = 0;
+	char *end;
+	if (!*s)
+		return -1;
+	while (*s) {
+		double v = strtod(s, &end);
+		if (end == s)
+			return -1;
+		switch (*end) {
+		case 'h': total += v * 3600; break;
+		case 'm':
+			if (end[1] == 's') {
+				total += v / 1000;
+				end++;
+			} else {
+				total += v * 60;
+			}
+			break;
+		case 's': total += v; break;
+		default: return -1;
+		}
+		s = end + 1;
+	}
+	return (int64_t)total;
+}
+
+int
+cmd_logs(int argc, char **argv)
+{
+	struct store st;
+	struct err e = {0};
+	struct lc_logopts o = {0, 0, 0, -1};
+	char id[65];
+	int i;
+	cli_help_exit(argc, argv, "Usage: dock logs [OPTIONS] CONTAINER\n\n"
+				  "Print a detached container's output: its stdout to stdout, its stderr to "
+				  "stderr.\n\nOptions:\n"
+				  "  -f, --follow         go on printing until the container stops\n"
+				  "      --since TIME     from TIME on (RFC 3339, Unix seconds, or a duration "
+				  "like 10m)\n"
+				  "  -n, --tail N         only the last N lines (\"all\": every line)\n"
+				  "  -t, --timestamps     each line's time first\n");
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *v = NULL, *a = argv[i];
+		if (!strcmp(a, "-f") || !strcmp(a, "--follow"))
+			o.follow = 1;
+		else if (!strcmp(a, "-t") || !strcmp(a, "--timestamps"))
+			o.timestamps = 1;
+		else if (!strcmp(a, "-ft") || !strcmp(a, "-tf"))
+			o.follow = o.timestamps = 1;
+		else if ((!strcmp(a, "-n") || !strcmp(a, "--tail")) && i + 1 < argc)
+			v = argv[++i];
+		else if (!strncmp(a, "--tail=", 7))
+			v = a + 7;
+		else if (!strcmp(a, "--since") && i + 1 < argc) {
+			const char *s = argv[++i];
+			int64_t d = lc_duration(s);
+			char *end;
+			long long n = strtoll(s, &end, 10);
+			if (!*end)
+				o.since = n;
+			else if (d >= 0)
+				o.since = (int64_t)time(NULL) - d;
+			else if ((o.since = cli_parse_time(s)) < 0)
+				die("logs: invalid --since %s", s);
+		} else
+			die("logs: unknown option %s", a);
+		if (v)
+			o.tail = !strcmp(v, "all") ? -1 : strtoll(v, NULL, 10);
+	}
+	if (i != argc - 1)
+		die("logs: requires exactly 1 argument (see 'dock logs --help')");
+	lc_store(&st);
+	if (ctr_resolve(&st, argv[i], id, &e) < 0)
+		die("logs: %s", e.msg);
+	lc_logs(&st, id, &o, 0);
+	store_close(&st);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- start, restart */
+
+/* Start a created or exited container under a new supervisor.  *log_at: where its output begins
+ * in container.log. */
+static int
+lc_start_one(const char *arg, int64_t *log_at, char id_out[65])
+{
+	struct run_ctx c;
+	struct err e = {0};
+	struct json *cfgj = NULL;
+	struct ctr_info info;
+	struct stat sb;
+	char path[160];
+	int status;
+	run_ctx_init(&c);
+	lc_store(&c.st);
+	if (ctr_resolve(&c.st, arg, id_out, &e) < 0 || ctr_load(&c.st, id_out, &info, &e) < 0) {
+		fprintf(stderr, "dock: start %s: %s\n", arg, e.msg);
+		store_close(&c.st);
+		return 1;
+	}
+	status = !strcmp(info.status, "running") || !strcmp(info.status, "paused");
+	ctr_info_free(&info);
+	snprintf(path, sizeof path, "containers/%s/container.log", id_out);
+	*log_at = fstatat(c.st.fd, path, &sb, 0) == 0 ? (int64_t)sb.st_size : 0;
+	if (status) { /* running already: nothing to do, as Docker */
+		store_close(&c.st);
+		return 0;
+	}
+	if (run_from_record(&c, id_out, &cfgj, &e) < 0) {
+		fprintf(stderr, "dock: start %s: %s\n", arg, e.msg);
+		store_close(&c.st);
+		return 1;
+	}
+	status = run_detached(&c);
+	json_free(cfgj);
+	store_close(&c.st);
+	return status;
+}
+
+int
+cmd_start(int argc, char **argv)
+{
+	int i, attach = 0, failed = 0, code = 0;
+	cli_help_exit(argc, argv, "Usage: dock start [OPTIONS] CONTAINER [CONTAINER...]\n\n"
+				  "Start created or stopped containers again, in the background.\n\n"
+				  "Options:\n"
+				  "  -a, --attach   print its output until it stops, and exit with its status\n");
+	die_status = 125;
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-a") || !strcmp(argv[i], "--attach"))
+			attach = 1;
+		else
+			die("start: unknown option %s", argv[i]);
+	}
+	if (i >= argc)
+		die("start: requires at least 1 argument (see 'dock start --help')");
+	if (attach && i != argc - 1)
+		die("start: you cannot start and attach multiple containers at once");
+	for (; i < argc; i++) {
+		char id[65];
+		int64_t at;
+		int r = lc_start_one(argv[i], &at, id);
+		if (r) {
+			failed = r;
+			continue;
+		}
+		if (attach) {
+			struct store st;
+			struct lc_logopts o = {1, 0, 0, -1};
+			lc_store(&st);
+			lc_logs(&st, id, &o, at);
+			ctr_settled(&st, id, &code);
+			store_close(&st);
+			return code < 0 ? 0 : code;
+		}
+		printf("%s\n", argv[i]);
+		fflush(stdout);
+	}
+	return failed;
+}
+
+int
+cmd_restart(int argc, char **argv)
+{
+	struct store st;
+	struct err e = {0};
+	int i, secs = 10, failed = 0;
+	cli_help_exit(argc, argv, "Usage: dock restart [OPTIONS] CONTAINER [CONTAINER...]\n\n"
+				  "Stop containers (as dock stop) and start them again.\n\nOptions:\n"
+				  "  -t, --time N   seconds to wait before killing (default 10)\n");
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if ((!strcmp(argv[i], "-t") || !strcmp(argv[i], "--time")) && i + 1 < argc)
+			secs = lc_parse_secs(argv[++i]);
+		else
+			die("restart: unknown option %s", argv[i]);
+	}
+	if (i >= argc)
+		die("restart: requires at least 1 argument (see 'dock restart --help')");
+	for (; i < argc; i++) {
+		char id[65];
+		int64_t at;
+		lc_store(&st);
+		if (lc_stop_one(&st, argv[i], secs, 0, &e) < 0) {
+			fprintf(stderr, "dock: restart %s: %s\n", argv[i], e.msg);
+			store_close(&st);
+			failed = 1;
+			continue;
+		}
+		store_close(&st);
+		if (lc_start_one(argv[i], &at, id)) {
+			failed = 1;
+			continue;
+		}
+		printf("%s\n", argv[i]);
+		fflush(stdout);
+	}
+	return failed;
+}
