@@ -597,6 +597,153 @@ void exec_target_open(const char *cmd, const char *name, struct exec_target *t);
 int exec_target_userns(const struct exec_target *t, struct err *e);
 void exec_target_close(struct exec_target *t);
 
+/* ---------------------------------------------------------------- image records (images.c) */
+
+struct image_info {
+	char id[72];
+	struct buf rec;        /* images/ID.json */
+	struct json *recj;
+	struct buf config;     /* the config blob */
+	struct json *cfgj;
+	char **tags;           /* "docker.io/library/busybox:latest", owned */
+	size_t ntags;
+	int64_t created;
+};
+
+void image_info_free(struct image_info *im);
+int image_load(struct store *st, const char *id, const struct jv *tags, struct image_info *im, struct err *e);
+void image_inspect_json(struct store *st, const struct image_info *im, struct jw *w);
+
+/* ---------------------------------------------------------------- ctr: container records (container.c, ps.c) */
+
+struct ctr_info {
+	char id[65];
+	struct buf cfgb, stb;
+	struct json *cfg, *state;
+	const char *name;        /* without the leading "/" */
+	const char *status;      /* created, running, paused, exited */
+	int pid, exit_code;
+	int64_t created, started, finished;
+};
+
+int ctr_name_valid(const char *s);
+int ctr_create(struct store *st, const char *name, char id[65], char *name_out, size_t nlen, struct err *e);
+int ctr_write(struct store *st, const char *id, const char *file, const struct buf *b, struct err *e);
+int ctr_read(struct store *st, const char *id, const char *file, struct buf *out, struct err *e);
+int ctr_remove(struct store *st, const char *id, const char *name, int usernsfd, struct err *e);
+uint64_t ctr_pid_start(int pid);
+int ctr_set_state_sup(struct store *st, const char *id, const char *status, int pid, int sup_pid, int exit_code, const char *started, const char *finished, int oom_killed, struct err *e);
+int ctr_set_state(struct store *st, const char *id, const char *status, int pid, int exit_code, const char *started, const char *finished, int oom_killed, struct err *e);
+void ctr_now(char *out, size_t n);
+int ctr_load(struct store *st, const char *id, struct ctr_info *c, struct err *e);
+void ctr_info_free(struct ctr_info *c);
+int ctr_alive(const struct jv *state);
+int ctr_resolve(struct store *st, const char *name, char id[65], struct err *e);
+char **ctr_list(struct store *st, size_t *count);
+int ctr_settled(struct store *st, const char *id, int *code);
+
+/* ---------------------------------------------------------------- run: the container process (run.c, runcmd.c) */
+
+enum { RUN_MOUNT_BIND, RUN_MOUNT_TMPFS };
+
+/* Docker's default capability set. */
+#define RUN_DEFAULT_CAPS                                                                       \
+	((1ULL << CAP_CHOWN) | (1ULL << CAP_DAC_OVERRIDE) | (1ULL << CAP_FSETID) |                 \
+	 (1ULL << CAP_FOWNER) | (1ULL << CAP_MKNOD) | (1ULL << CAP_NET_RAW) | (1ULL << CAP_SETGID) | \
+	 (1ULL << CAP_SETUID) | (1ULL << CAP_SETFCAP) | (1ULL << CAP_SETPCAP) |                    \
+	 (1ULL << CAP_NET_BIND_SERVICE) | (1ULL << CAP_SYS_CHROOT) | (1ULL << CAP_KILL) |          \
+	 (1ULL << CAP_AUDIT_WRITE))
+
+struct run_mount {
+	int type;
+	char *src;      /* host path for binds */
+	char *dst;      /* path inside the container */
+	int ro;
+	char *opts;     /* tmpfs options */
+};
+
+struct run_spec {
+	const char *store_path;
+	int storefd;
+	const char *id;
+	char **lowers;          /* layer dirs relative to the store, topmost first */
+	size_t nlowers;
+	int copy_root;          /* no overlayfs: root is containers/ID/rootfs */
+	char **argv;
+	char **env;
+	const char *workdir;
+	const char *user;
+	const char *hostname;
+	int tty, interactive, init, read_only;
+	int net_none, userns;
+	int privileged;
+	uint64_t caps;          /* capability mask to keep */
+	const struct sock_filter *seccomp; /* the seccomp program, or NULL (unconfined) */
+	size_t seccomp_len;
+	struct run_mount *mounts;
+	size_t nmounts;
+	int stdin_null;         /* no -i: stdin is /dev/null */
+	int pty_slave;          /* -t: the pty's slave fd, else -1 */
+	char pty_path[64];
+	int rootless;
+};
+
+struct run_proc {
+	pid_t pid;
+	int errfd;      /* read end: a struct run_fail, or EOF once the command runs */
+	int syncfd;     /* write end: tells the child to go on (after uid maps are written) */
+	int usernsfd;   /* the container's user namespace (rootless), -1 without one; it outlives
+			 * the container so that its files can be removed as their owner */
+	int single_map; /* rootless with only root mapped */
+};
+
+int run_spawn(struct run_spec *s, struct run_proc *rp, struct err *e);
+int run_go(struct run_proc *rp, int *status, struct err *e);
+int run_userns_open(struct err *e);
+
+struct run_args {
+	const char *image, *name, *workdir, *user, *hostname, *entrypoint, *platform, *pull;
+	const char *network;
+	int entrypoint_set;
+	int tty, interactive, init, read_only, rm, privileged, detach;
+	char **env;             /* -e, in order */
+	size_t nenv;
+	struct run_mount mounts[64];
+	size_t nmounts;
+	char **cmd;             /* after the image */
+	int ncmd;
+	uint64_t cap_add, cap_drop;
+	int cap_drop_all;
+	struct cg_limits lim;
+	const char *seccomp_profile;   /* --security-opt seccomp=FILE */
+	int seccomp_unconfined;
+};
+
+/* One container between its record and its exit: shared by the foreground, the supervisor of a
+ * detached container, `dock create` and `dock start`. */
+struct run_ctx {
+	struct run_args a;
+	struct store st;
+	struct run_spec s;
+	struct cg *cg;
+	char image_id[72], id[65], name[130], hostname[64], started[64];
+	struct buf rec;          /* the image's record: its layers */
+	struct json *recj;
+	const struct jv *layers;
+	size_t nl;
+	int master;              /* -t: the pty's master, else -1 */
+	int restarting;          /* dock start: the record and its directories exist already */
+	int detach;              /* in a supervisor: the container's output goes to the log */
+	int out[2], err[2];      /* detached without -t: pipes for its stdout and stderr */
+	int statusfd;            /* detached: the pipe to the waiting `dock run -d`, else -1 */
+	int usernsfd;
+	pid_t pid;
+};
+
+void run_ctx_init(struct run_ctx *c);
+int run_from_record(struct run_ctx *c, const char *id, struct json **cfgjp, struct err *e);
+int run_detached(struct run_ctx *c);
+
 /* Commands: int cmd_NAME(int argc, char **argv), argv[0] being the command's name. */
 int cmd_pull(int argc, char **argv);
 int cmd_images(int argc, char **argv);

@@ -23,6 +23,16 @@ if ! make -s dock unit >build/test-build.log 2>&1; then
 fi
 :
 
+# ---- each module compiles on its own with only dock.h (the modules' contract)
+if echo "check-modules" | grep -q -- "$pattern"; then
+	if make -s check-modules >build/check-modules.log 2>&1; then
+		pass "check-modules"
+	else
+		grep -m 5 error build/check-modules.log
+		fail "check-modules"
+	fi
+fi
+
 # ---- unit tests: each binary prints PASS/FAIL lines
 for bin in build/unit/*; do
 	[ -x "$bin" ] || continue

@@ -147,11 +147,12 @@ url_parse(struct url *u, const char *s, struct err *e)
 	return path_set(u->path, sizeof u->path, aend, strlen(aend), e);
 }
 
-/* RFC 3986 5.2.4 on a path that starts with '/' and has no query. */
+/* RFC 3986 5.2.4 on a path that starts with '/' and has no query.  p is url_resolve's scratch
+ * buffer, which can hold more than a path: the result is never longer than p, so out is as big. */
 static void
 remove_dots(char *p)
 {
-	char out[sizeof ((struct url *)0)->path + 2];
+	char out[sizeof ((struct url *)0)->path + 16];
 	size_t o = 0;
 	const char *s = p;
 	while (*s == '/') {

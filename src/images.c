@@ -6,18 +6,8 @@
 
 /* ---------------------------------------------------------------- resolution */
 
-struct image_info {
-	char id[72];
-	struct buf rec;        /* images/ID.json */
-	struct json *recj;
-	struct buf config;     /* the config blob */
-	struct json *cfgj;
-	char **tags;           /* "docker.io/library/busybox:latest", owned */
-	size_t ntags;
-	int64_t created;
-};
 
-static void
+void
 image_info_free(struct image_info *im)
 {
 	size_t i;
@@ -31,7 +21,7 @@ image_info_free(struct image_info *im)
 	memset(im, 0, sizeof *im);
 }
 
-static int
+int
 image_load(struct store *st, const char *id, const struct jv *tags, struct image_info *im,
 	   struct err *e)
 {
@@ -529,7 +519,7 @@ cmd_rmi(int argc, char **argv)
 
 /* ---------------------------------------------------------------- inspect */
 
-static void
+void
 image_inspect_json(struct store *st, const struct image_info *im, struct jw *w)
 {
 	const struct jv *cfg = json_root(im->cfgj), *rec = json_root(im->recj);

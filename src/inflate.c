@@ -14,7 +14,9 @@
 
 #define GZ_WSIZE 32768                    /* deflate's window */
 #define GZ_OUTSZ (128 * 1024)             /* output gathered before each out() call */
-#define GZ_LIMIT (GZ_WSIZE + GZ_OUTSZ)     /* past this, flush and slide the window down */
+/* Past this, flush and slide the window down.  One more match may follow the check: 258 less
+ * keeps what is handed out after a slide within GZ_OUTSZ. */
+#define GZ_LIMIT (GZ_WSIZE + GZ_OUTSZ - 258)
 #define GZ_BUFSZ (GZ_LIMIT + 258 + 64)     /* one more match, plus chunked-copy overrun */
 #define GZ_FAST_IN 16                     /* input bytes needed to enter the fast loop */
 
@@ -438,21 +440,22 @@ gz_unpull(struct gz *z, struct gz_in *in, const uint8_t *p0)
 	z->bb &= z->bc ? ~(uint64_t)0 >> (64 - z->bc) : 0;
 }
 
-/* Hand out buf[flushed, op), counting it into the member's CRC and length. */
+/* Hand out buf[flushed, op), counting it into the member's CRC and length.  Only the first
+ * window's output, history included, can be more than GZ_OUTSZ: out() never gets more at once. */
 static int
 gz_flush(struct gz *z, struct err *e)
 {
-	const uint8_t *p = z->buf + z->flushed;
-	size_t n = z->op - z->flushed;
-	if (!n)
-		return 0;
-	if (!z->raw) {
-		z->crc = crc32_update(z->crc, p, n);
-		z->isize += (uint32_t)n;
+	while (z->flushed < z->op) {
+		const uint8_t *p = z->buf + z->flushed;
+		size_t n = z->op - z->flushed < GZ_OUTSZ ? z->op - z->flushed : GZ_OUTSZ;
+		if (!z->raw) {
+			z->crc = crc32_update(z->crc, p, n);
+			z->isize += (uint32_t)n;
+		}
+		z->flushed += n;
+		if (z->out && z->out(z->ctx, p, n, e) < 0)
+			return -1;
 	}
-	z->flushed = z->op;
-	if (z->out && z->out(z->ctx, p, n, e) < 0)
-		return -1;
 	return 0;
 }
 

@@ -165,7 +165,7 @@ dns_encode_name(const char *host, uint8_t *out, size_t max)
 	const char *p = host, *end = host + hl;
 	if (hl && host[hl - 1] == '.')
 		end--;
-	if (p == end || end - p > 253)
+	if (p == end || end - p > 253 || end[-1] == '.') /* "a..": an empty label, not "a" */
 		return 0;
 	while (p < end) {
 		const char *dot = memchr(p, '.', (size_t)(end - p));
@@ -244,13 +244,14 @@ enum { DNS_IGNORE = 0, DNS_ANSWER = 1, DNS_FAIL = 2 };
 /* Parse a reply (untrusted: every read is bounded by n).  DNS_IGNORE when it is not the answer
  * to our question (wrong id, not a response, other question); DNS_ANSWER with the addresses of
  * type qtype appended to l; DNS_FAIL for a malformed or failed answer, *rcode set (-1 when
- * malformed). */
+ * malformed), l as it was (a reply cut short gives no addresses, not the first few). */
 static int
 dns_parse(const uint8_t *p, size_t n, uint16_t id, const uint8_t *qname, size_t qlen, int qtype,
 	  int port, struct net_addrs *l, int *rcode)
 {
 	size_t off = 12, i;
 	unsigned qd, an;
+	int n0 = l->n;
 	*rcode = -1;
 	if (n < 12 || ((unsigned)p[0] << 8 | p[1]) != id || !(p[2] & 0x80))
 		return DNS_IGNORE;
@@ -278,6 +279,7 @@ dns_parse(const uint8_t *p, size_t n, uint16_t id, const uint8_t *qname, size_t 
 		unsigned type, class, rdlen;
 		if (dns_skip_name(p, n, &off) < 0 || n - off < 10) {
 			*rcode = -1;
+			l->n = n0;
 			return DNS_FAIL;
 		}
 		type = (unsigned)p[off] << 8 | p[off + 1];
@@ -286,6 +288,7 @@ dns_parse(const uint8_t *p, size_t n, uint16_t id, const uint8_t *qname, size_t 
 		off += 10;
 		if (rdlen > n - off) {
 			*rcode = -1;
+			l->n = n0;
 			return DNS_FAIL;
 		}
 		/* Answers may start with a CNAME chain; only the address records matter. */

@@ -8,15 +8,6 @@
 #include <signal.h>
 #include <time.h>
 
-struct ctr_info {
-	char id[65];
-	struct buf cfgb, stb;
-	struct json *cfg, *state;
-	const char *name;        /* without the leading "/" */
-	const char *status;      /* created, running, paused, exited */
-	int pid, exit_code;
-	int64_t created, started, finished;
-};
 
 /* ---------------------------------------------------------------- loading */
 
@@ -34,7 +25,7 @@ ctr_alive(const struct jv *state)
 	return ctr_pid_start((int)pid) != 0;
 }
 
-static void
+void
 ctr_info_free(struct ctr_info *c)
 {
 	buf_free(&c->cfgb);
@@ -44,7 +35,7 @@ ctr_info_free(struct ctr_info *c)
 	memset(c, 0, sizeof *c);
 }
 
-static int
+int
 ctr_load(struct store *st, const char *id, struct ctr_info *c, struct err *e)
 {
 	const struct jv *s;

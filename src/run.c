@@ -356,49 +356,8 @@ run_mount_in(int rootfd, const char *target, int file, const char *src, const ch
 
 /* ---------------------------------------------------------------- the spec */
 
-enum { RUN_MOUNT_BIND, RUN_MOUNT_TMPFS };
 
-struct run_mount {
-	int type;
-	char *src;      /* host path for binds */
-	char *dst;      /* path inside the container */
-	int ro;
-	char *opts;     /* tmpfs options */
-};
 
-struct run_spec {
-	const char *store_path;
-	int storefd;
-	const char *id;
-	char **lowers;          /* layer dirs relative to the store, topmost first */
-	size_t nlowers;
-	int copy_root;          /* no overlayfs: root is containers/ID/rootfs */
-	char **argv;
-	char **env;
-	const char *workdir;
-	const char *user;
-	const char *hostname;
-	int tty, interactive, init, read_only;
-	int net_none, userns;
-	int privileged;
-	uint64_t caps;          /* capability mask to keep */
-	const struct sock_filter *seccomp; /* the seccomp program, or NULL (unconfined) */
-	size_t seccomp_len;
-	struct run_mount *mounts;
-	size_t nmounts;
-	int stdin_null;         /* no -i: stdin is /dev/null */
-	int pty_slave;          /* -t: the pty's slave fd, else -1 */
-	char pty_path[64];
-	int rootless;
-};
-
-/* Docker's default capability set. */
-#define RUN_DEFAULT_CAPS                                                                       \
-	((1ULL << CAP_CHOWN) | (1ULL << CAP_DAC_OVERRIDE) | (1ULL << CAP_FSETID) |                 \
-	 (1ULL << CAP_FOWNER) | (1ULL << CAP_MKNOD) | (1ULL << CAP_NET_RAW) | (1ULL << CAP_SETGID) | \
-	 (1ULL << CAP_SETUID) | (1ULL << CAP_SETFCAP) | (1ULL << CAP_SETPCAP) |                    \
-	 (1ULL << CAP_NET_BIND_SERVICE) | (1ULL << CAP_SYS_CHROOT) | (1ULL << CAP_KILL) |          \
-	 (1ULL << CAP_AUDIT_WRITE))
 
 /* ---------------------------------------------------------------- the setup child */
 
@@ -825,14 +784,6 @@ run_child(void *arg)
 
 /* ---------------------------------------------------------------- the parent */
 
-struct run_proc {
-	pid_t pid;
-	int errfd;      /* read end: a struct run_fail, or EOF once the command runs */
-	int syncfd;     /* write end: tells the child to go on (after uid maps are written) */
-	int usernsfd;   /* the container's user namespace (rootless), -1 without one; it outlives
-			 * the container so that its files can be removed as their owner */
-	int single_map; /* rootless with only root mapped */
-};
 
 /* The first range /etc/subuid (or /etc/subgid) grants the user, by name or by number: 1 found. */
 static int

@@ -13,24 +13,8 @@
 #include <sys/wait.h>
 #include <sys/sysmacros.h>
 #include <linux/filter.h>
+#include <linux/capability.h>
 
-struct run_args {
-	const char *image, *name, *workdir, *user, *hostname, *entrypoint, *platform, *pull;
-	const char *network;
-	int entrypoint_set;
-	int tty, interactive, init, read_only, rm, privileged, detach;
-	char **env;             /* -e, in order */
-	size_t nenv;
-	struct run_mount mounts[64];
-	size_t nmounts;
-	char **cmd;             /* after the image */
-	int ncmd;
-	uint64_t cap_add, cap_drop;
-	int cap_drop_all;
-	struct cg_limits lim;
-	const char *seccomp_profile;   /* --security-opt seccomp=FILE */
-	int seccomp_unconfined;
-};
 
 /* ---------------------------------------------------------------- options */
 
@@ -903,28 +887,8 @@ run_seccomp(const struct run_args *a, struct run_spec *s)
 
 /* ---------------------------------------------------------------- a container, prepared */
 
-/* One container between its record and its exit: shared by the foreground, the supervisor of a
- * detached container, `dock create` and `dock start`. */
-struct run_ctx {
-	struct run_args a;
-	struct store st;
-	struct run_spec s;
-	struct cg *cg;
-	char image_id[72], id[65], name[130], hostname[64], started[64];
-	struct buf rec;          /* the image's record: its layers */
-	struct json *recj;
-	const struct jv *layers;
-	size_t nl;
-	int master;              /* -t: the pty's master, else -1 */
-	int restarting;          /* dock start: the record and its directories exist already */
-	int detach;              /* in a supervisor: the container's output goes to the log */
-	int out[2], err[2];      /* detached without -t: pipes for its stdout and stderr */
-	int statusfd;            /* detached: the pipe to the waiting `dock run -d`, else -1 */
-	int usernsfd;
-	pid_t pid;
-};
 
-static void
+void
 run_ctx_init(struct run_ctx *c)
 {
 	memset(c, 0, sizeof *c);
@@ -1055,7 +1019,7 @@ run_jbool(const struct jv *o, const char *k)
 
 /* start: the spec again, from config.json's DockSpec (written by run_record).  cfgj stays alive:
  * the spec points into it. */
-static int
+int
 run_from_record(struct run_ctx *c, const char *id, struct json **cfgjp, struct err *e)
 {
 	struct buf b = {0};
@@ -1469,7 +1433,7 @@ run_log_loop(struct run_ctx *c)
 /* Fork the supervisor: it starts the container, tells us over a pipe (EOF alone: it runs; else
  * the error, as the foreground prints it, and its exit status), logs its output, and records its
  * end.  Returns 0 once the command runs, else the status to exit with. */
-static int
+int
 run_detached(struct run_ctx *c)
 {
 	int sp[2], wstatus;
