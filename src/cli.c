@@ -165,8 +165,11 @@ cli_parse_time(const char *s)
 	if (*p == '.')
 		for (p++; *p >= '0' && *p <= '9'; p++)
 			;
-	if ((*p == '+' || *p == '-') && strlen(p) >= 6) {
-		off = (atoi(p + 1) * 60 + atoi(p + 4)) * 60;
+	if ((*p == '+' || *p == '-') && strlen(p) >= 6 && p[1] >= '0' && p[1] <= '9' &&
+	    p[2] >= '0' && p[2] <= '9' && p[3] == ':' && p[4] >= '0' && p[4] <= '9' && p[5] >= '0' &&
+	    p[5] <= '9') {
+		/* "+hh:mm": two digits each, so no overflow whatever follows */
+		off = (((p[1] - '0') * 10 + (p[2] - '0')) * 60 + (p[4] - '0') * 10 + (p[5] - '0')) * 60;
 		if (*p == '-')
 			off = -off;
 	}
