@@ -54,4 +54,61 @@ test: dock unit
 clean:
 	rm -rf build dock
 
-.PHONY: all unit test clean check-modules
+.PHONY: all unit test clean check-modules fuzz fuzz-replay
+
+# ---- fuzzing: one harness per parser of untrusted input, tests/fuzz/NAME.c.
+# `make fuzz` builds each with libFuzzer and runs it FUZZ_SECONDS; new inputs go to build/fuzz/corpus/NAME
+# (the committed seeds in tests/fuzz/corpus/NAME are read, never written), crashes to tests/corpus/NAME/.
+# `make fuzz-replay` builds the same harnesses without libFuzzer (a main() that replays files) into
+# build/fuzz/ (at -O0: they build fast and replay little) and runs them over the seeds and every
+# stored crash.  `make fuzz FUZZ_NAMES=tar` picks one.
+FUZZ_SRCS      = $(wildcard tests/fuzz/*.c)
+FUZZ_NAMES     = $(FUZZ_SRCS:tests/fuzz/%.c=%)
+FUZZ_SECONDS  ?= 60
+FUZZ_ARGS     ?=
+FUZZ_WRAP     ?=
+FUZZ_DEPS      = tests/fuzz/fuzz.h $(wildcard tests/fuzz/*.h) $(SRCS) build/anchors.h $(BR_GLIBC)
+FUZZ_CFLAGS    = -g -fno-omit-frame-pointer -fno-sanitize-recover=all -Wno-unused-function
+# longest input each harness is given
+FUZZ_LEN_inflate  = 32768
+FUZZ_LEN_tar      = 32768
+FUZZ_LEN_json     = 16384
+FUZZ_LEN_manifest = 16384
+FUZZ_LEN_http     = 16384
+FUZZ_LEN_chunked  = 8192
+FUZZ_LEN_user     = 8192
+FUZZ_LEN_san      = 4096
+FUZZ_LEN_url      = 9000
+FUZZ_LEN_auth     = 4096
+FUZZ_LEN_ref      = 1200
+FUZZ_LEN_dns      = 1500
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_DEPS)
+	@mkdir -p build/fuzz
+	$(SAN_CC) $(COMMON) -O0 $(FUZZ_CFLAGS) -fsanitize=address,undefined -o $@ $< $(BR_GLIBC)
+
+build/fuzz/lf/%: tests/fuzz/%.c $(FUZZ_DEPS)
+	@mkdir -p build/fuzz/lf
+	$(SAN_CC) $(COMMON) -O1 $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -DDOCK_LIBFUZZER \
+		-o $@ $< $(BR_GLIBC)
+
+fuzz: $(FUZZ_NAMES:%=build/fuzz/lf/%)
+	@failed=""; for nl in $(foreach n,$(FUZZ_NAMES),$(n)=$(or $(FUZZ_LEN_$(n)),4096)); do \
+		n=$${nl%=*}; len=$${nl#*=}; \
+		mkdir -p build/fuzz/corpus/$$n tests/corpus/$$n; \
+		dict=""; [ -f tests/fuzz/$$n.dict ] && dict=-dict=tests/fuzz/$$n.dict; \
+		echo "fuzz $$n: $(FUZZ_SECONDS) s, max_len $$len"; \
+		$(FUZZ_WRAP) build/fuzz/lf/$$n -max_total_time=$(FUZZ_SECONDS) -max_len=$$len \
+			-print_final_stats=1 -timeout=25 -artifact_prefix=tests/corpus/$$n/ $$dict $(FUZZ_ARGS) \
+			build/fuzz/corpus/$$n tests/fuzz/corpus/$$n >build/fuzz/$$n.log 2>&1 \
+			|| failed="$$failed $$n"; \
+		grep -E '^#[0-9]+ *DONE|stat::number_of_executed_units|^==[0-9]+==ERROR|^SUMMARY' build/fuzz/$$n.log; \
+		rmdir tests/corpus/$$n 2>/dev/null; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: failed:$$failed (build/fuzz/NAME.log, tests/corpus/NAME/)"; exit 1; fi
+
+fuzz-replay: $(FUZZ_NAMES:%=build/fuzz/%)
+	@failed=""; for n in $(FUZZ_NAMES); do \
+		build/fuzz/$$n tests/fuzz/corpus/$$n tests/corpus/$$n || failed="$$failed $$n"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz-replay: failed:$$failed"; exit 1; fi
