@@ -401,8 +401,14 @@ static int
 cg_scan(struct cg *c, struct err *e)
 {
 	c->nh = 0;
-	if (cg_mounts(cg_add_mount, c) < 0)
+	if (cg_mounts(cg_add_mount, c) < 0) {
+		/* no /proc on the host: as good as no cgroups mounted (limits warn, nothing fails) */
+		if (errno == ENOENT) {
+			c->nh = 0;
+			return 0;
+		}
 		return err_sys(e, "cgroup: read %s", cg_mountinfo_path);
+	}
 	cg_find_own(c);
 	return 0;
 }

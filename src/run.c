@@ -669,6 +669,14 @@ run_child(void *arg)
 			close(nul);
 	}
 	run_check(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0, "make mounts private");
+	if (access("/proc/self/fd", F_OK) < 0) {
+		/* a host without /proc (an early initramfs, a rescue shell): the setup reaches paths
+		 * through /proc/self/fd, so it mounts its own, in this private mount namespace only */
+		if (mkdir("/proc", 0555) < 0 && errno != EEXIST)
+			run_fail(RUN_STAGE_SETUP, errno, "the host has no /proc and dock cannot make one");
+		run_check(mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0,
+			  "the host has no /proc: mount one");
+	}
 	/* by path, not fd: a cwd taken before clone belongs to the host's mount namespace, and
 	 * overlayfs refuses layers reached through another namespace's mounts */
 	run_check(chdir(s->store_path) == 0, "chdir to the store %s", s->store_path);

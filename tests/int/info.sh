@@ -23,3 +23,11 @@ t_info_rootless() {
 	assert_contains "$OUT" "subordinate uids:"
 	assert_contains "$OUT" "overlayfs in a user namespace"
 }
+
+t_run_host_without_proc() {
+	# a rescue shell or early initramfs without /proc: dock mounts its own, privately
+	expect_ok dock pull -q "$REG/busybox" || return 1
+	expect_ok unshare -m sh -c "umount -l /proc && $DOCK run --rm $REG/busybox sh -c 'echo pid=\$\$'" || return 1
+	assert_eq "pid=1" "$OUT"
+	[ -e /proc/self/stat ] || flunk "the host's /proc is gone"
+}
