@@ -697,6 +697,9 @@ struct run_proc {
 	int single_map; /* rootless with only root mapped */
 };
 
+/* Open path beneath rootfd one component at a time, following no symlink and no "..": what
+ * openat2(RESOLVE_IN_ROOT) users fall back to before Linux 5.6. */
+int run_walk(int rootfd, const char *path, int flags);
 int run_spawn(struct run_spec *s, struct run_proc *rp, struct err *e);
 int run_go(struct run_proc *rp, int *status, struct err *e);
 int run_userns_open(struct err *e);

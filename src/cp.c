@@ -64,42 +64,6 @@ struct cp_how { /* struct open_how of <linux/openat2.h> */
 
 /* ---------------------------------------------------------------- paths */
 
-/* Without openat2: one component at a time, following no symlink at all. */
-static int
-cp_walk_nofollow(int scope, const char *path, int flags)
-{
-	char buf[4096], *p = buf;
-	int cur = dup(scope);
-	snprintf(buf, sizeof buf, "%s", path);
-	while (cur >= 0) {
-		char *slash;
-		int nfd;
-		while (*p == '/')
-			p++;
-		if (!*p) {
-			nfd = openat(cur, ".", flags | O_CLOEXEC);
-			close(cur);
-			return nfd;
-		}
-		slash = strchr(p, '/');
-		if (slash)
-			*slash = 0;
-		if (!strcmp(p, "..")) {
-			close(cur);
-			errno = EXDEV;
-			return -1;
-		}
-		nfd = openat(cur, p, slash ? (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-					   : (flags | O_NOFOLLOW | O_CLOEXEC));
-		close(cur);
-		cur = nfd;
-		if (!slash)
-			return cur;
-		p = slash + 1;
-	}
-	return -1;
-}
-
 /* Open path with scope as its root: symlinks and ".." never lead out of it.  O_NOFOLLOW in flags
  * leaves the last component unfollowed. */
 static int
@@ -123,7 +87,7 @@ cp_open_in(int scope, const char *path, int flags)
 			return fd;
 		no_openat2 = 1;
 	}
-	return cp_walk_nofollow(scope, path, flags & ~O_NOFOLLOW);
+	return run_walk(scope, path, flags & ~O_NOFOLLOW);
 }
 
 /* Lexically clean a path into "a/b" form ("" is the top), as filepath.Clean does: "." and empty

@@ -81,7 +81,7 @@ run_fail(int stage, int sys, const char *fmt, ...)
 /* ---------------------------------------------------------------- paths inside the root */
 
 /* Before Linux 5.6 (no openat2): a component walk that refuses symlinks and ".." altogether. */
-static int
+int
 run_walk(int rootfd, const char *path, int flags)
 {
 	char buf[4096], *p = buf;
