@@ -66,6 +66,12 @@ t_life_run_detached_errors() {
 	assert_contains "$ERR" "not found"
 	expect_fail_rc 126 dock run -d "$REG/busybox" /etc || return 1
 	expect_ok dock run -d --rm "$REG/busybox" true || return 1
+	# its supervisor removes the record, then exits: let it finish before the case ends
+	local i
+	for i in $(seq 100); do
+		[ -z "$(dock ps -aq)" ] && ! pgrep -f "dock run -d --rm $REG/busybox true" >/dev/null && break
+		sleep 0.1
+	done
 }
 
 t_life_stop_timeout() {

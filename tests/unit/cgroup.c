@@ -262,8 +262,12 @@ t_none_mounted(void)
 	CHECK(c != NULL);
 	cg_free(c);
 	CHECK(!cg_open("limits", &e) && e.code == ERR_NOTFOUND);
+	/* no mountinfo at all (a host without /proc): no cgroups, and limits only warn */
 	cg_mountinfo_path = "/nonexistent/mountinfo";
-	CHECK(!cg_create("limits", &l, 0, catch_warn, &e) && e.code == ERR_SYS);
+	c = cg_create("limits", &l, 0, catch_warn, &e);
+	CHECK(c != NULL && cg_path(c, NULL) == NULL);
+	if (c)
+		cg_free(c);
 	real_layout();
 }
 
