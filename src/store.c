@@ -28,9 +28,10 @@ store_check_fs(struct store *s, struct err *e)
 {
 	/* A layer needs device-node whiteouts and overlay xattrs: refuse filesystems without them
 	 * (vfat, some network filesystems) once, when the store is made. */
-	const char *probe = "tmp/.probe";
+	char probe[64]; /* per process: concurrent first uses of a store probe side by side */
 	const char *xname = s->rootless ? "user.overlay.opaque" : "trusted.overlay.opaque";
 	int fd;
+	snprintf(probe, sizeof probe, ".probe-%ld", (long)getpid());
 	unlinkat(s->fd, probe, 0);
 	fd = openat(s->fd, probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -105,16 +106,13 @@ store_open(struct store *s, const char *path, int rootless, struct err *e)
 		if (realpath(path, abs))
 			snprintf(s->path, sizeof s->path, "%s", abs);
 	}
+	/* checked before anything is made: a refused filesystem keeps no half-made store */
 	fresh = faccessat(s->fd, "locks", F_OK, AT_SYMLINK_NOFOLLOW) < 0;
+	if (fresh && store_check_fs(s, e) < 0)
+		return -1;
 	for (i = 0; i < sizeof dirs / sizeof *dirs; i++)
 		if (mkdirat(s->fd, dirs[i], 0700) < 0 && errno != EEXIST)
 			return err_sys(e, "store %s: mkdir %s", path, dirs[i]);
-	if (fresh && store_check_fs(s, e) < 0) {
-		/* leave no half-made store behind */
-		for (i = sizeof dirs / sizeof *dirs; i-- > 0;)
-			unlinkat(s->fd, dirs[i], AT_REMOVEDIR);
-		return -1;
-	}
 	store_clear_tmp(s);
 	return 0;
 }
