@@ -350,6 +350,67 @@ void chunked_init(struct chunked *c);
 ssize_t chunked_push(struct chunked *c, const uint8_t *in, size_t n, uint8_t *out, size_t *outn,
 		     struct err *e);
 
+/* ---------------------------------------------------------------- nl: netlink (netlink.c) */
+
+/* A message builder over a fixed buffer.  Several messages may follow each other (an nfnetlink
+ * batch: begin, messages, end).  Anything that does not fit sets overflow (sticky), and nl_send
+ * then refuses the buffer, so builders need not check every call. */
+#define NL_MSG_MAX 32768
+#define NL_MAX_ACKS 512           /* ACKs one nl_talk waits for */
+struct nlmsghdr;
+struct nlattr;
+struct nl_msg {
+	_Alignas(8) uint8_t buf[NL_MSG_MAX];
+	size_t len;               /* bytes of all messages */
+	size_t cur;               /* offset of the message being built */
+	int overflow;
+};
+void nl_msg_init(struct nl_msg *m);
+/* Start a message: header, then hdrlen bytes of family header copied from hdr (NULL: zeroes).
+ * Returns where the family header went (valid until the next call), never NULL. */
+void *nl_msg_begin(struct nl_msg *m, uint16_t type, uint16_t flags, uint32_t seq, const void *hdr,
+		   size_t hdrlen);
+int nl_attr(struct nl_msg *m, uint16_t type, const void *data, size_t n);
+int nl_attr_u8(struct nl_msg *m, uint16_t type, uint8_t v);
+int nl_attr_u16(struct nl_msg *m, uint16_t type, uint16_t v);   /* host order */
+int nl_attr_u32(struct nl_msg *m, uint16_t type, uint32_t v);   /* host order */
+int nl_attr_be32(struct nl_msg *m, uint16_t type, uint32_t v);  /* v in host order, sent big-endian */
+int nl_attr_str(struct nl_msg *m, uint16_t type, const char *s); /* with its NUL */
+/* A nested attribute (NLA_F_NESTED set): attributes added between begin and end go inside. */
+size_t nl_nest_begin(struct nl_msg *m, uint16_t type);
+void nl_nest_end(struct nl_msg *m, size_t off);
+
+/* Walk the messages in buf: the next one, advancing *off, or NULL at the end (e set, ERR_FORMAT,
+ * when what is left is a cut or malformed message).  Messages point into buf. */
+const struct nlmsghdr *nl_next(const void *buf, size_t n, size_t *off, struct err *e);
+/* Attributes by type: tb[type] for type < max (later duplicates win), absent ones NULL.  -1 when
+ * malformed.  nl_msg_attrs skips a message's header and hdrlen bytes of family header. */
+int nl_parse_attrs(const void *p, size_t n, const struct nlattr **tb, size_t max);
+int nl_msg_attrs(const struct nlmsghdr *h, size_t hdrlen, const struct nlattr **tb, size_t max);
+const void *nl_attr_data(const struct nlattr *a);
+size_t nl_attr_len(const struct nlattr *a);
+uint32_t nl_attr_get_u32(const struct nlattr *a);
+void nl_attr_get_str(const struct nlattr *a, char *out, size_t n); /* a may be NULL: "" */
+/* An NLMSG_ERROR: 0 for an ACK, else -1 with e = ERR_SYS, e->sys the kernel's errno, e->msg
+ * strerror plus the kernel's extended-ACK text when it gave one. */
+int nl_error_msg(const struct nlmsghdr *h, struct err *e);
+
+struct nl_sock {
+	int fd;
+	uint32_t portid, seq;
+	_Alignas(8) uint8_t rx[32768];
+};
+int nl_open(struct nl_sock *s, int proto, struct err *e); /* NETLINK_ROUTE, NETLINK_NETFILTER */
+void nl_close(struct nl_sock *s);
+uint32_t nl_seq(struct nl_sock *s);                       /* a fresh sequence number */
+int nl_send(struct nl_sock *s, const struct nl_msg *m, struct err *e);
+/* Reply messages (not ACKs, errors or DONE) of a GET or dump: return 0, or -1 with e set to stop. */
+typedef int (*nl_msg_fn)(void *ctx, const struct nlmsghdr *h, struct err *e);
+/* Send every message in m and wait for an answer to each that set NLM_F_ACK; with fn, also for
+ * the reply to a GET or the end of a dump, fn getting each reply.  Returns 0, or -1 with the
+ * first error (a kernel error: ERR_SYS with its errno; the caller adds context). */
+int nl_talk(struct nl_sock *s, const struct nl_msg *m, nl_msg_fn fn, void *ctx, struct err *e);
+
 /* ---------------------------------------------------------------- auth: challenges, credentials */
 
 struct auth_challenge {
@@ -642,6 +703,38 @@ int ctr_resolve(struct store *st, const char *name, char id[65], struct err *e);
 char **ctr_list(struct store *st, size_t *count);
 int ctr_settled(struct store *st, const char *id, int *code);
 
+/* ---------------------------------------------------------------- nft: firewall and published ports (nft.c) */
+
+/* One published port: -p [IP:]HOST:CONTAINER[/tcp|udp], -p CONTAINER, -P. */
+struct port_map {
+	char host_ip[16];       /* dotted IPv4; "0.0.0.0" for every address of the host */
+	uint16_t host_port;     /* 0 until a free one is chosen (port_pick_free) */
+	uint16_t ctr_port;
+	int proto;              /* IPPROTO_TCP or IPPROTO_UDP */
+};
+#define PORT_MAX 64
+
+int port_parse(const char *spec, struct port_map *pm, struct err *e);
+/* "80/tcp" (an image's ExposedPorts key) published on a random host port. */
+int port_parse_exposed(const char *key, struct port_map *pm, struct err *e);
+int port_pick_free(struct port_map *pm, struct err *e);   /* host_port 0: a free one, now */
+/* A container record's ports (DockSpec.Ports, as port_json wrote them); returns how many. */
+size_t port_from_json(const struct jv *arr, struct port_map *pm, size_t max);
+void port_json(struct jw *w, const struct port_map *pm, size_t n);
+/* ps's PORTS column: "0.0.0.0:8080->80/tcp, ..." for a running container, "" otherwise. */
+void port_ps(const struct ctr_info *c, char *out, size_t n);
+
+/* nftables over netlink, in the table "ip dock": each network and each container with published
+ * ports has chains of its own (named after the bridge or the short ID), so removing one is
+ * deleting its chains; the table goes with the last of them.  All are idempotent. */
+int nft_network_up(const char *bridge, const char *subnet_cidr, struct err *e);
+int nft_network_down(const char *bridge, const char *subnet_cidr, struct err *e);
+int nft_ports_add(const char *ctr_id, const char *ctr_ip, const struct port_map *pm, size_t n,
+		  struct err *e);
+int nft_ports_del(const char *ctr_id, struct err *e);
+
+int cmd_port(int argc, char **argv);
+
 /* ---------------------------------------------------------------- run: the container process (run.c, runcmd.c) */
 
 enum { RUN_MOUNT_BIND, RUN_MOUNT_TMPFS };
@@ -720,6 +813,9 @@ struct run_args {
 	struct cg_limits lim;
 	const char *seccomp_profile;   /* --security-opt seccomp=FILE */
 	int seccomp_unconfined;
+	struct port_map ports[PORT_MAX]; /* -p, -P (nft.c) */
+	size_t nports;
+	int publish_all;
 };
 
 /* One container between its record and its exit: shared by the foreground, the supervisor of a
