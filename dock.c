@@ -11,6 +11,7 @@
 #include "src/tar.c"
 #include "src/layer.c"
 #include "src/net.c"
+#include "src/netlink.c"
 #include "src/tls.c"
 #include "src/http.c"
 #include "src/auth.c"
