@@ -12,6 +12,7 @@
 #include "src/layer.c"
 #include "src/net.c"
 #include "src/netlink.c"
+#include "src/nft.c"
 #include "src/tls.c"
 #include "src/http.c"
 #include "src/auth.c"
@@ -63,6 +64,7 @@ static const struct cmd commands[] = {
 	{"exec", cmd_exec, "Execute a command in a running container"},
 	{"top", cmd_top, "Display the running processes of a container"},
 	{"cp", cmd_cp, "Copy files between a container and the host"},
+	{"port", cmd_port, "List a container's published ports"},
 	{"export", cmd_export, "Write a running container's filesystem as a tar archive"},
 	{"rm", cmd_rm, "Remove containers"},
 	{"container", cmd_container, "Manage containers (inspect, ls, prune, rm, run)"},
