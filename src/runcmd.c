@@ -36,6 +36,8 @@ static const char run_usage[] =
 	"                              later)\n"
 	"      --platform OS/ARCH      platform to pull\n"
 	"      --privileged            all capabilities, no masked paths\n"
+	"  -p, --publish [IP:][HOST:]CTR[/tcp|udp]   publish a container port on the host (no HOST:\n"
+	"                              a free one); -P, --publish-all: every port the image EXPOSEs\n"
 	"      --cap-add CAP, --cap-drop CAP   adjust the default capability set (ALL too)\n"
 	"      --security-opt seccomp=unconfined|PROFILE.json   (no-new-privileges is always on)\n"
 	"  -m, --memory BYTES          memory limit (k, m, g suffixes); --memory-swap,\n"
@@ -303,7 +305,15 @@ run_parse(struct run_args *a, int argc, char **argv)
 			a->read_only = 1;
 		else if (!strcmp(o, "--privileged"))
 			a->privileged = 1;
-		else if ((v = run_optval(argc, argv, &i, "-e", "--env")))
+		else if (!strcmp(o, "-P") || !strcmp(o, "--publish-all"))
+			a->publish_all = 1;
+		else if ((v = run_optval(argc, argv, &i, "-p", "--publish"))) {
+			struct err pe = {0};
+			if (a->nports >= PORT_MAX)
+				die("run: more than %d published ports", PORT_MAX);
+			if (port_parse(v, &a->ports[a->nports++], &pe) < 0)
+				die("run: -p %s", pe.msg);
+		} else if ((v = run_optval(argc, argv, &i, "-e", "--env")))
 			run_add_env(a, v);
 		else if ((v = run_optval(argc, argv, &i, NULL, "--env-file")))
 			run_env_file(a, v);
@@ -679,6 +689,8 @@ run_spec_json(struct jw *w, const struct run_spec *s, const struct run_args *a)
 	jw_bool(w, a->privileged);
 	jw_key(w, "Network");
 	jw_str(w, a->network ? a->network : "host");
+	jw_key(w, "Ports");
+	port_json(w, a->ports, a->nports);
 	jw_key(w, "Caps");
 	jw_int(w, (int64_t)s->caps);
 	jw_key(w, "SeccompUnconfined");
@@ -736,6 +748,58 @@ run_spec_json(struct jw *w, const struct run_spec *s, const struct run_args *a)
 	jw_arr_end(w);
 	jw_obj_end(w);
 	jw_obj_end(w);
+}
+
+/* HostConfig.PortBindings as Docker writes it: {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]} */
+static void
+run_port_bindings(struct jw *w, const struct run_args *a)
+{
+	size_t i;
+	char k[16], hp[8];
+	jw_key(w, "PortBindings");
+	jw_obj(w);
+	for (i = 0; i < a->nports; i++) {
+		const struct port_map *p = &a->ports[i];
+		snprintf(k, sizeof k, "%u/%s", p->ctr_port, p->proto == IPPROTO_UDP ? "udp" : "tcp");
+		snprintf(hp, sizeof hp, "%u", p->host_port);
+		jw_key(w, k);
+		jw_arr(w);
+		jw_obj(w);
+		jw_key(w, "HostIp");
+		jw_str(w, strcmp(p->host_ip, "0.0.0.0") ? p->host_ip : "");
+		jw_key(w, "HostPort");
+		jw_str(w, hp);
+		jw_obj_end(w);
+		jw_arr_end(w);
+	}
+	jw_obj_end(w);
+}
+
+/* -P: every ExposedPorts key not published already; then a free host port for each without one. */
+static void
+run_ports(struct run_args *a, const struct jv *cfg)
+{
+	const struct jv *ex = json_get(cfg, "ExposedPorts");
+	struct err e = {0};
+	size_t i, k;
+	for (i = 0; a->publish_all && i < json_len(ex); i++) {
+		struct port_map p;
+		if (port_parse_exposed(json_key(ex, i), &p, &e) < 0)
+			die("run: image: %s", e.msg);
+		for (k = 0; k < a->nports; k++)
+			if (a->ports[k].ctr_port == p.ctr_port && a->ports[k].proto == p.proto)
+				break;
+		if (k < a->nports)
+			continue;
+		if (a->nports >= PORT_MAX)
+			die("run: more than %d published ports", PORT_MAX);
+		a->ports[a->nports++] = p;
+	}
+	if (a->nports && a->network && (!strcmp(a->network, "host") || !strcmp(a->network, "none")))
+		die("run: conflicting options: port publishing and the container type network mode");
+	for (i = 0; i < a->nports; i++)
+		if (port_pick_free(&a->ports[i], &e) < 0)
+			die("run: %s", e.msg);
 }
 
 static void
@@ -802,6 +866,7 @@ run_record(struct store *st, const char *id, const char *name, const struct run_
 	jw_bool(&w, a->privileged);
 	jw_key(&w, "NetworkMode");
 	jw_str(&w, a->network ? a->network : "host");
+	run_port_bindings(&w, a);
 	jw_obj_end(&w);
 	jw_key(&w, "Mounts");
 	jw_arr(&w);
@@ -961,6 +1026,7 @@ run_prepare(struct run_ctx *c, int argc, char **argv)
 	    !(cfgj = json_parse(cfgb.p, cfgb.len, &e)))
 		die("run: image %s: %s", c->a.image, e.msg);
 	cfg = json_get(json_root(cfgj), "config");
+	run_ports(&c->a, cfg);
 	run_ctx_layers(c);
 
 	if (ctr_create(&c->st, c->a.name, c->id, c->name, sizeof c->name, &e) < 0)
@@ -1046,6 +1112,7 @@ run_from_record(struct run_ctx *c, const char *id, struct json **cfgjp, struct e
 	c->a.rm = run_jbool(ds, "AutoRemove");
 	c->a.privileged = run_jbool(ds, "Privileged");
 	c->a.network = json_getstr(ds, "Network");
+	c->a.nports = port_from_json(json_get(ds, "Ports"), c->a.ports, PORT_MAX);
 	c->a.seccomp_unconfined = run_jbool(ds, "SeccompUnconfined");
 	if (json_getstr(ds, "SeccompProfile") && *json_getstr(ds, "SeccompProfile"))
 		c->a.seccomp_profile = json_getstr(ds, "SeccompProfile");
