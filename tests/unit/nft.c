@@ -8,6 +8,7 @@
 #include "tests/unit/check.h"
 #include <sched.h>
 #include <sys/wait.h>
+#include <signal.h>
 
 /* cmd_port's helpers live in modules this test does not include. */
 void cli_help_exit(int argc, char **argv, const char *usage) { (void)argc; (void)argv; (void)usage; }
@@ -209,6 +210,179 @@ t_nft_kernel(void)
 	buf_free(&b);
 }
 
+
+/* ---- packets through the rules: a "container" and a "remote host", each a child process in a
+ * network namespace of its own, serving TCP that answers with the address it saw dial in. */
+
+struct peer {
+	pid_t pid;
+	int nsfd;
+};
+
+static void
+serve(int port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	int one = 1, ls = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(ls, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(ls, 8) < 0)
+		_exit(1);
+	for (;;) {
+		struct sockaddr_in pa;
+		socklen_t pl = sizeof pa;
+		char line[32];
+		int c = accept(ls, (struct sockaddr *)&pa, &pl);
+		if (c < 0)
+			continue;
+		snprintf(line, sizeof line, "%s\n", inet_ntoa(pa.sin_addr));
+		if (write(c, line, strlen(line)) < 0)
+			_exit(1);
+		close(c);
+	}
+}
+
+/* A child in a new network namespace: the parent runs setup (with %d for the child's pid) to give
+ * it a veth end, then the child runs inside (its own ip commands) and serves port. */
+static int
+peer_start(struct peer *p, const char *outside, const char *inside, int port)
+{
+	int up[2], down[2];
+	char c = 0, cmd[1024], path[64];
+	if (pipe(up) < 0 || pipe(down) < 0)
+		return -1;
+	p->pid = fork();
+	if (p->pid == 0) {
+		close(up[0]);
+		close(down[1]);
+		if (unshare(CLONE_NEWNET) < 0 || write(up[1], "u", 1) != 1 || read(down[0], &c, 1) != 1)
+			_exit(1);
+		if (sh(inside) != 0)
+			_exit(1);
+		if (write(up[1], "r", 1) != 1)
+			_exit(1);
+		serve(port);
+	}
+	close(up[1]);
+	close(down[0]);
+	if (p->pid < 0 || read(up[0], &c, 1) != 1)
+		return -1;
+	snprintf(cmd, sizeof cmd, outside, (int)p->pid);
+	if (sh(cmd) != 0 || write(down[1], "g", 1) != 1 || read(up[0], &c, 1) != 1 || c != 'r') {
+		printf("  peer setup failed: %s / %s\n", outside, inside);
+		return -1;
+	}
+	close(up[0]);
+	close(down[1]);
+	snprintf(path, sizeof path, "/proc/%d/ns/net", (int)p->pid);
+	p->nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	return p->nsfd < 0 ? -1 : 0;
+}
+
+static void
+peer_stop(struct peer *p)
+{
+	if (p->pid > 0) {
+		kill(p->pid, SIGKILL);
+		waitpid(p->pid, NULL, 0);
+	}
+	if (p->nsfd >= 0)
+		close(p->nsfd);
+	p->pid = -1;
+	p->nsfd = -1;
+}
+
+/* Dial ip:port (from inside the namespace nsfd, or here with -1) and read the one-line answer;
+ * "" when nothing answers within a second. */
+static void
+dial(int nsfd, const char *ip, int port, char *out, size_t n)
+{
+	static int home = -1;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	struct timeval tv = {1, 0};
+	ssize_t k;
+	int s;
+	out[0] = 0;
+	if (home < 0)
+		home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) < 0)
+		return;
+	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (nsfd >= 0)
+		setns(home, CLONE_NEWNET);
+	inet_pton(AF_INET, ip, &sa.sin_addr);
+	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	if (connect(s, (struct sockaddr *)&sa, sizeof sa) == 0 && (k = read(s, out, n - 1)) > 0) {
+		out[k] = 0;
+		out[strcspn(out, "\n")] = 0;
+	}
+	close(s);
+}
+
+static void
+t_nft_datapath(void)
+{
+	struct err e = {0};
+	struct peer c0 = {-1, -1}, c1 = {-1, -1}, rem = {-1, -1};
+	struct port_map pm;
+	char got[64];
+	if (!in_netns) {
+		printf("  (skipped: needs root, unshare(CLONE_NEWNET), ip and nft)\n");
+		return;
+	}
+	CHECK(sh("ip link set lo up && "
+		 "ip link add dp0 type bridge && ip addr add 10.98.0.1/24 dev dp0 && ip link set dp0 up && "
+		 "ip link add dp1 type bridge && ip addr add 10.98.1.1/24 dev dp1 && ip link set dp1 up") == 0);
+	/* two containers on two networks, a remote host with no route back to either subnet */
+	CHECK(peer_start(&c0, "ip link add h-c0 type veth peer name eth0 netns %d && "
+			 "ip link set h-c0 master dp0 up",
+			 "ip link set lo up && ip addr add 10.98.0.2/24 dev eth0 && ip link set eth0 up && "
+			 "ip route add default via 10.98.0.1", 80) == 0);
+	CHECK(peer_start(&c1, "ip link add h-c1 type veth peer name eth0 netns %d && "
+			 "ip link set h-c1 master dp1 up",
+			 "ip link set lo up && ip addr add 10.98.1.2/24 dev eth0 && ip link set eth0 up && "
+			 "ip route add default via 10.98.1.1", 80) == 0);
+	CHECK(peer_start(&rem, "ip link add h-rem type veth peer name eth0 netns %d && "
+			 "ip addr add 198.51.100.1/24 dev h-rem && ip link set h-rem up",
+			 "ip link set lo up && ip addr add 198.51.100.2/24 dev eth0 && ip link set eth0 up", 7) == 0);
+	if (check_failed)
+		goto out;
+	/* before any rule: the remote host sees the container's own address, or rather cannot answer it */
+	dial(c0.nsfd, "198.51.100.2", 7, got, sizeof got);
+	CHECK(!strcmp(got, ""));
+	CHECK(nft_network_up("dp0", "10.98.0.0/24", &e) == 0 || (printf("  %s\n", e.msg), 0));
+	CHECK(nft_network_up("dp1", "10.98.1.0/24", &e) == 0 || (printf("  %s\n", e.msg), 0));
+	CHECK(port_parse("8080:80", &pm, &e) == 0);
+	CHECK(nft_ports_add("c0c0c0c0c0c0c0c0", "10.98.0.2", &pm, 1, &e) == 0 || (printf("  %s\n", e.msg), 0));
+
+	dial(c0.nsfd, "198.51.100.2", 7, got, sizeof got); /* outbound: masqueraded */
+	CHECK(!strcmp(got, "198.51.100.1") || (printf("  remote saw '%s'\n", got), 0));
+	dial(-1, "127.0.0.1", 8080, got, sizeof got);      /* the host's loopback */
+	CHECK(!strcmp(got, "10.98.0.1") || (printf("  loopback: container saw '%s'\n", got), 0));
+	dial(-1, "198.51.100.1", 8080, got, sizeof got);   /* another of the host's addresses */
+	CHECK(!strcmp(got, "198.51.100.1") || (printf("  host address: container saw '%s'\n", got), 0));
+	dial(rem.nsfd, "198.51.100.1", 8080, got, sizeof got); /* from outside: prerouting */
+	CHECK(!strcmp(got, "198.51.100.2") || (printf("  remote: container saw '%s'\n", got), 0));
+	dial(-1, "10.98.1.2", 80, got, sizeof got);        /* the host reaches every network */
+	CHECK(!strcmp(got, "10.98.1.1"));
+	dial(c0.nsfd, "10.98.1.2", 80, got, sizeof got);   /* networks are isolated */
+	CHECK(!strcmp(got, "") || (printf("  c0 reached c1: '%s'\n", got), 0));
+	dial(c1.nsfd, "10.98.0.2", 80, got, sizeof got);
+	CHECK(!strcmp(got, "") || (printf("  c1 reached c0: '%s'\n", got), 0));
+
+	CHECK(nft_ports_del("c0c0c0c0c0c0c0c0", &e) == 0);
+	dial(-1, "127.0.0.1", 8080, got, sizeof got);
+	CHECK(!strcmp(got, ""));
+	CHECK(nft_network_down("dp0", "10.98.0.0/24", &e) == 0);
+	CHECK(nft_network_down("dp1", "10.98.1.0/24", &e) == 0);
+	CHECK(sh("test -z \"$(nft list ruleset)\"") == 0);
+out:
+	peer_stop(&c0);
+	peer_stop(&c1);
+	peer_stop(&rem);
+	sh("ip link del dp0; ip link del dp1; ip link del h-rem 2>/dev/null");
+}
+
 int
 main(void)
 {
@@ -219,5 +393,6 @@ main(void)
 	    unshare(CLONE_NEWNET) == 0)
 		in_netns = 1;
 	RUN(t_nft_kernel);
+	RUN(t_nft_datapath);
 	CHECK_MAIN_END;
 }
