@@ -26,6 +26,7 @@
 #include "src/user.c"
 #include "src/cgroup.c"
 #include "src/container.c"
+#include "src/network.c"
 #include "src/run.c"
 #include "src/runcmd.c"
 #include "src/info.c"
@@ -69,6 +70,7 @@ static const struct cmd commands[] = {
 	{"rm", cmd_rm, "Remove containers"},
 	{"container", cmd_container, "Manage containers (inspect, ls, prune, rm, run)"},
 	{"inspect", cmd_inspect, "Show low-level information on containers and images"},
+	{"network", cmd_network, "Manage networks (create, ls, inspect, rm, connect, disconnect, prune)"},
 	{"unpack", cmd_unpack, "Write an image's root filesystem into a directory"},
 	{"login", cmd_login, "Log in to a registry"},
 	{"logout", cmd_logout, "Log out from a registry"},

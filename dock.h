@@ -371,6 +371,7 @@ void nl_msg_init(struct nl_msg *m);
 void *nl_msg_begin(struct nl_msg *m, uint16_t type, uint16_t flags, uint32_t seq, const void *hdr,
 		   size_t hdrlen);
 int nl_attr(struct nl_msg *m, uint16_t type, const void *data, size_t n);
+int nl_raw(struct nl_msg *m, const void *data, size_t n); /* bytes, padded (a header inside a nest) */
 int nl_attr_u8(struct nl_msg *m, uint16_t type, uint8_t v);
 int nl_attr_u16(struct nl_msg *m, uint16_t type, uint16_t v);   /* host order */
 int nl_attr_u32(struct nl_msg *m, uint16_t type, uint32_t v);   /* host order */
@@ -721,7 +722,8 @@ int port_pick_free(struct port_map *pm, struct err *e);   /* host_port 0: a free
 /* A container record's ports (DockSpec.Ports, as port_json wrote them); returns how many. */
 size_t port_from_json(const struct jv *arr, struct port_map *pm, size_t max);
 void port_json(struct jw *w, const struct port_map *pm, size_t n);
-/* ps's PORTS column: "0.0.0.0:8080->80/tcp, ..." for a running container, "" otherwise. */
+void port_bindings_json(struct jw *w, const struct port_map *pm, size_t n); /* HostConfig's form */
+/* ps's PORTS column: "0.0.0.0:8080->80/tcp, ..." while running or paused, "" otherwise. */
 void port_ps(const struct ctr_info *c, char *out, size_t n);
 
 /* nftables over netlink, in the table "ip dock": each network and each container with published
@@ -734,6 +736,49 @@ int nft_ports_add(const char *ctr_id, const char *ctr_ip, const struct port_map 
 int nft_ports_del(const char *ctr_id, struct err *e);
 
 int cmd_port(int argc, char **argv);
+
+/* ---------------------------------------------------------------- netw: networks (network.c) */
+
+/* Bridge networks over rtnetlink: a Linux bridge per network ("dock0" for the default "bridge",
+ * "br-<id>" for user networks), a veth pair per container and network, addresses leased under
+ * /run/dock/net/<bridge>/ (host-wide: every store on the machine shares dock0).  Names resolve
+ * through /etc/hosts files, rewritten in place in every peer as containers come and go (Docker
+ * uses an embedded DNS server instead).  Records: networks/NAME.json, networks/NAME.ep/ID (one
+ * per attached container), containers/ID/net.json (what the container asked for). */
+#define NETW_MAX 8                /* networks per container */
+struct netw_opts {
+	const char *network;      /* none, host, bridge, NAME; NULL: bridge as root, else host */
+	const char *ip, *mac;     /* --ip, --mac-address: for the first network */
+	const char *aliases[16];  /* --network-alias */
+	size_t naliases;
+	const char *links[16];    /* --link NAME[:ALIAS] */
+	size_t nlinks;
+	const char *dns[8];       /* --dns */
+	size_t ndns;
+	const char *dns_search[8]; /* --dns-search */
+	size_t ndns_search;
+	const char *add_hosts[32]; /* --add-host NAME:IP */
+	size_t nadd_hosts;
+};
+/* The network mode run's options give: "host", "none", or a network's name (own namespace). */
+const char *netw_mode(const struct netw_opts *o, int rootless);
+/* run/create, the command tier: parse one of the options above (0) or say it is not one (-1);
+ * dies on a bad value. */
+int netw_parse_opt(struct netw_opts *o, const char *opt, const char *val);
+/* run/create: check the network (rootless: only host and none), write containers/ID/net.json,
+ * resolv.conf and hosts. */
+int netw_prepare(struct store *st, const char *id, const char *name, const char *hostname,
+		 const struct netw_opts *o, int rootless, struct err *e);
+/* start: the container's process pid waits in its new network namespace; give it an interface
+ * on each of its networks (lo up too).  ip gets the first network's address ("" for host/none).
+ * On failure everything it did is undone. */
+int netw_attach(struct store *st, const char *id, pid_t pid, char ip[16], struct err *e);
+/* The container stopped (or is removed): its interfaces, leases and endpoints go, peers' hosts
+ * files are rewritten, a network's NAT rules go with its last container.  Best effort. */
+void netw_detach(struct store *st, const char *id);
+/* inspect: the value of NetworkSettings (IPAddress, Gateway, MacAddress, Networks{...}). */
+void netw_settings_json(struct store *st, const char *id, struct jw *w);
+int cmd_network(int argc, char **argv);
 
 /* ---------------------------------------------------------------- run: the container process (run.c, runcmd.c) */
 
@@ -769,6 +814,7 @@ struct run_spec {
 	const char *hostname;
 	int tty, interactive, init, read_only;
 	int net_none, userns;
+	int net_ns;             /* a network namespace of its own that network.c fills (bridge) */
 	int privileged;
 	uint64_t caps;          /* capability mask to keep */
 	const struct sock_filter *seccomp; /* the seccomp program, or NULL (unconfined) */
@@ -816,6 +862,7 @@ struct run_args {
 	struct port_map ports[PORT_MAX]; /* -p, -P (nft.c) */
 	size_t nports;
 	int publish_all;
+	struct netw_opts net;    /* --network and friends (network.c) */
 };
 
 /* One container between its record and its exit: shared by the foreground, the supervisor of a

@@ -6,6 +6,7 @@
 
 #include <sys/socket.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h> /* here, before any module defines an RTN_ or RTM_ value of its own */
 
 #ifndef NETLINK_EXT_ACK
 #define NETLINK_EXT_ACK 11
@@ -90,6 +91,16 @@ nl_attr(struct nl_msg *m, uint16_t type, const void *data, size_t n)
 	a->nla_len = (uint16_t)(NLA_HDRLEN + n);
 	if (n)
 		memcpy((uint8_t *)a + NLA_HDRLEN, data, n);
+	return 0;
+}
+
+int
+nl_raw(struct nl_msg *m, const void *data, size_t n)
+{
+	void *p = msg_room(m, n);
+	if (!p)
+		return -1;
+	memcpy(p, data, n);
 	return 0;
 }
 

@@ -976,7 +976,7 @@ run_spawn(struct run_spec *s, struct run_proc *rp, struct err *e)
 	int errp[2], syncp[2];
 	int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
 	pid_t pid;
-	if (s->net_none)
+	if (s->net_none || s->net_ns)
 		flags |= CLONE_NEWNET;
 	if (s->userns)
 		flags |= CLONE_NEWUSER;

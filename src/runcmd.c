@@ -750,31 +750,6 @@ run_spec_json(struct jw *w, const struct run_spec *s, const struct run_args *a)
 	jw_obj_end(w);
 }
 
-/* HostConfig.PortBindings as Docker writes it: {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]} */
-static void
-run_port_bindings(struct jw *w, const struct run_args *a)
-{
-	size_t i;
-	char k[16], hp[8];
-	jw_key(w, "PortBindings");
-	jw_obj(w);
-	for (i = 0; i < a->nports; i++) {
-		const struct port_map *p = &a->ports[i];
-		snprintf(k, sizeof k, "%u/%s", p->ctr_port, p->proto == IPPROTO_UDP ? "udp" : "tcp");
-		snprintf(hp, sizeof hp, "%u", p->host_port);
-		jw_key(w, k);
-		jw_arr(w);
-		jw_obj(w);
-		jw_key(w, "HostIp");
-		jw_str(w, strcmp(p->host_ip, "0.0.0.0") ? p->host_ip : "");
-		jw_key(w, "HostPort");
-		jw_str(w, hp);
-		jw_obj_end(w);
-		jw_arr_end(w);
-	}
-	jw_obj_end(w);
-}
-
 /* -P: every ExposedPorts key not published already; then a free host port for each without one. */
 static void
 run_ports(struct run_args *a, const struct jv *cfg)
@@ -866,7 +841,8 @@ run_record(struct store *st, const char *id, const char *name, const struct run_
 	jw_bool(&w, a->privileged);
 	jw_key(&w, "NetworkMode");
 	jw_str(&w, a->network ? a->network : "host");
-	run_port_bindings(&w, a);
+	jw_key(&w, "PortBindings");
+	port_bindings_json(&w, a->ports, a->nports);
 	jw_obj_end(&w);
 	jw_key(&w, "Mounts");
 	jw_arr(&w);
