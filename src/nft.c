@@ -791,6 +791,29 @@ port_json(struct jw *w, const struct port_map *pm, size_t n)
 	jw_arr_end(w);
 }
 
+/* HostConfig.PortBindings as Docker writes it: {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]} */
+void
+port_bindings_json(struct jw *w, const struct port_map *pm, size_t n)
+{
+	size_t i;
+	char k[16], hp[8];
+	jw_obj(w);
+	for (i = 0; i < n; i++) {
+		snprintf(k, sizeof k, "%u/%s", pm[i].ctr_port, port_proto(&pm[i]));
+		snprintf(hp, sizeof hp, "%u", pm[i].host_port);
+		jw_key(w, k);
+		jw_arr(w);
+		jw_obj(w);
+		jw_key(w, "HostIp");
+		jw_str(w, strcmp(pm[i].host_ip, "0.0.0.0") ? pm[i].host_ip : "");
+		jw_key(w, "HostPort");
+		jw_str(w, hp);
+		jw_obj_end(w);
+		jw_arr_end(w);
+	}
+	jw_obj_end(w);
+}
+
 size_t
 port_from_json(const struct jv *arr, struct port_map *pm, size_t max)
 {
@@ -815,7 +838,7 @@ port_from_json(const struct jv *arr, struct port_map *pm, size_t max)
 static size_t
 port_of_ctr(const struct ctr_info *c, struct port_map *pm, size_t max)
 {
-	if (!c->cfg || !c->status || strcmp(c->status, "running"))
+	if (!c->cfg || !c->status || (strcmp(c->status, "running") && strcmp(c->status, "paused")))
 		return 0;
 	return port_from_json(json_get(json_get(json_root(c->cfg), "DockSpec"), "Ports"), pm, max);
 }

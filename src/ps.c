@@ -200,7 +200,7 @@ ctr_row_json(const struct ctr_info *c, int notrunc, struct buf *out)
 	jw_key(&w, "State");
 	jw_str(&w, c->status);
 	jw_key(&w, "Ports");
-	jw_str(&w, "");
+	{ char ports[1024]; port_ps(c, ports, sizeof ports); jw_str(&w, ports); }
 	jw_key(&w, "Names");
 	jw_str(&w, c->name);
 	jw_obj_end(&w);
