@@ -1156,7 +1156,14 @@ hosts_build(struct store *st, const char *id, const struct netw_ctr *c, struct b
 		if (!net || ep_load(st, net, id, &me, &e) < 0)
 			continue;
 		if (!own) {
-			buf_printf(out, "%s\t%s\n", me.ip, c->hostname);
+			/* on a user network the container finds itself by name and alias too */
+			buf_printf(out, "%s\t%s", me.ip, c->hostname);
+			if (strcmp(net, "bridge") && strcmp(c->name, c->hostname))
+				buf_printf(out, " %s", c->name);
+			for (k = 0; strcmp(net, "bridge") && k < json_len(me.aliases); k++)
+				if (json_str(json_at(me.aliases, k)))
+					buf_printf(out, " %s", json_str(json_at(me.aliases, k)));
+			buf_addc(out, '\n');
 			own = 1;
 		}
 		ids = ep_list(st, net, &np);
@@ -1513,18 +1520,19 @@ out:
 	return r;
 }
 
+/* By the endpoints, not net.json: `rm -f` may have removed the container's directory before its
+ * supervisor gets here. */
 void
 netw_detach(struct store *st, const char *id)
 {
-	struct netw_ctr c;
-	struct err e = {0};
-	size_t i;
-	if (netw_ctr_load(st, id, &c, &e) < 0)
-		return;
-	for (i = 0; i < json_len(c.nets); i++)
-		if (json_getstr(json_at(c.nets, i), "Name"))
-			netw_leave(st, id, json_getstr(json_at(c.nets, i), "Name"));
-	netw_ctr_free(&c);
+	size_t nn, i;
+	char **names = netw_list(st, &nn), path[300];
+	for (i = 0; i < nn; i++) {
+		snprintf(path, sizeof path, "networks/%s.ep/%s", names[i], id);
+		if (faccessat(st->fd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+			netw_leave(st, id, names[i]);
+	}
+	strv_free(names, nn);
 }
 
 void
@@ -1830,7 +1838,7 @@ network_inspect(int argc, char **argv)
 		}
 		any = 1;
 		if (network_find(&st, argv[i], &n, &e) < 0) {
-			fprintf(stderr, "Error: %s\n", e.msg);
+			fprintf(stderr, "dock: network inspect: %s\n", e.msg);
 			failed = 1;
 			continue;
 		}
@@ -1950,11 +1958,11 @@ network_rm(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		struct netw_rec n;
 		if (!strcmp(argv[i], "bridge") || !strcmp(argv[i], "host") || !strcmp(argv[i], "none")) {
-			fprintf(stderr, "Error response from daemon: %s is a pre-defined network and cannot be removed\n",
+			fprintf(stderr, "dock: network rm: %s is a pre-defined network and cannot be removed\n",
 				argv[i]);
 			failed = 1;
 		} else if (network_find(&st, argv[i], &n, &e) < 0 || network_remove(&st, &n, &e) < 0) {
-			fprintf(stderr, "Error response from daemon: %s\n", e.msg);
+			fprintf(stderr, "dock: network rm: %s\n", e.msg);
 			failed = 1;
 		} else {
 			printf("%s\n", argv[i]);
