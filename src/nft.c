@@ -795,20 +795,29 @@ port_json(struct jw *w, const struct port_map *pm, size_t n)
 void
 port_bindings_json(struct jw *w, const struct port_map *pm, size_t n)
 {
-	size_t i;
+	size_t i, j;
 	char k[16], hp[8];
 	jw_obj(w);
 	for (i = 0; i < n; i++) {
+		for (j = 0; j < i; j++) /* one key per container port, all its bindings under it */
+			if (pm[j].ctr_port == pm[i].ctr_port && pm[j].proto == pm[i].proto)
+				break;
+		if (j < i)
+			continue;
 		snprintf(k, sizeof k, "%u/%s", pm[i].ctr_port, port_proto(&pm[i]));
-		snprintf(hp, sizeof hp, "%u", pm[i].host_port);
 		jw_key(w, k);
 		jw_arr(w);
-		jw_obj(w);
-		jw_key(w, "HostIp");
-		jw_str(w, strcmp(pm[i].host_ip, "0.0.0.0") ? pm[i].host_ip : "");
-		jw_key(w, "HostPort");
-		jw_str(w, hp);
-		jw_obj_end(w);
+		for (j = i; j < n; j++) {
+			if (pm[j].ctr_port != pm[i].ctr_port || pm[j].proto != pm[i].proto)
+				continue;
+			snprintf(hp, sizeof hp, "%u", pm[j].host_port);
+			jw_obj(w);
+			jw_key(w, "HostIp");
+			jw_str(w, strcmp(pm[j].host_ip, "0.0.0.0") ? pm[j].host_ip : "");
+			jw_key(w, "HostPort");
+			jw_str(w, hp);
+			jw_obj_end(w);
+		}
 		jw_arr_end(w);
 	}
 	jw_obj_end(w);

@@ -386,7 +386,7 @@ cmd_ps(int argc, char **argv)
 			const struct jv *r = json_root(rj);
 			printf("%-12s   %-20s   %-22s   %-16s   %-26s   %-5s   %s\n", json_getstr(r, "ID"),
 			       json_getstr(r, "Image"), json_getstr(r, "Command"), json_getstr(r, "RunningFor"),
-			       json_getstr(r, "Status"), "", json_getstr(r, "Names"));
+			       json_getstr(r, "Status"), json_getstr(r, "Ports"), json_getstr(r, "Names"));
 		}
 		json_free(rj);
 		buf_free(&row);

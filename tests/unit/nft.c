@@ -94,6 +94,21 @@ t_port_record(void)
 	CHECK(port_from_json(json_root(j), out, 1) == 1);
 	json_free(j);
 
+	{ /* Docker's HostConfig form: bindings of one container port under one key */
+		struct port_map three[3];
+		struct buf hb = {0};
+		CHECK(port_parse("127.0.0.1:81:80", &three[0], &e) == 0);
+		CHECK(port_parse("53:53/udp", &three[1], &e) == 0);
+		CHECK(port_parse("82:80", &three[2], &e) == 0);
+		jw_init(&w, &hb, 0);
+		port_bindings_json(&w, three, 3);
+		buf_addc(&hb, 0);
+		CHECK(!strcmp(hb.p, "{\"80/tcp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"81\"},"
+				    "{\"HostIp\":\"\",\"HostPort\":\"82\"}],"
+				    "\"53/udp\":[{\"HostIp\":\"\",\"HostPort\":\"53\"}]}") ||
+		      (printf("  %s\n", hb.p), 0));
+		buf_free(&hb);
+	}
 	buf_adds(&cfg, "{\"DockSpec\":{\"Ports\":");
 	buf_add(&cfg, b.p, b.len);
 	buf_adds(&cfg, "}}");
