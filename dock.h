@@ -474,6 +474,20 @@ int user_parse_group(const char *buf, size_t n, const char *group, long gid, str
 
 /* ---------------------------------------------------------------- cg: cgroups and resource limits */
 
+/* One device cgroup rule, as v1's devices.allow words it ("c 1:3 rwm"): type 'a' (all), 'b' or 'c';
+ * major, minor -1 for "*"; access CG_DEV_* bits (the values of BPF_DEVCG_ACC_*). */
+enum { CG_DEV_M = 1, CG_DEV_R = 2, CG_DEV_W = 4, CG_DEV_RWM = 7 };
+struct cg_dev_rule {
+	char type;
+	int32_t major, minor;
+	uint8_t access;
+	uint8_t allow;
+};
+extern const struct cg_dev_rule cg_dev_default[]; /* Docker's allow list, cg_dev_ndefault long */
+extern const size_t cg_dev_ndefault;
+/* "rwm" (any order, each at most once) to CG_DEV_* bits: -1 for anything else. */
+int cg_dev_access(const char *s);
+
 /* A container's limits, as Docker's run options give them; cg_limits_init sets everything unset. */
 struct cg_limits {
 	int64_t memory, memory_reservation; /* bytes; <= 0 unset */
@@ -491,6 +505,11 @@ struct cg_limits {
 		int write;
 	} dev_bps[8];
 	size_t ndev_bps;
+	/* Devices: Docker's default allow list (cg_dev_default) plus these; devices_all (--privileged)
+	 * allows every device instead. */
+	int devices_all;
+	struct cg_dev_rule devices[16];
+	size_t ndevices;
 };
 void cg_limits_init(struct cg_limits *l);
 
