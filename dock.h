@@ -681,6 +681,22 @@ struct run_mount {
 	char *opts;     /* tmpfs options */
 };
 
+/* --ulimit NAME=SOFT[:HARD] (Docker's names), set with setrlimit before the command runs. */
+struct run_ulimit {
+	char name[16];
+	int resource;            /* RLIMIT_* */
+	int64_t soft, hard;      /* -1: unlimited */
+};
+/* --device HOST[:CONTAINER[:PERMS]]: the node made in the container and allowed by its cgroup. */
+struct run_device {
+	char host[256], path[256];
+	char perms[4];           /* "rwm" or a part of it */
+	mode_t mode;             /* the host node's type and permission bits */
+	dev_t rdev;
+	uid_t uid;
+	gid_t gid;
+};
+
 struct run_spec {
 	const char *store_path;
 	int storefd;
@@ -705,6 +721,12 @@ struct run_spec {
 	int pty_slave;          /* -t: the pty's slave fd, else -1 */
 	char pty_path[64];
 	int rootless;
+	const struct run_ulimit *ulimits;
+	size_t nulimits;
+	int oom_score_adj_set, oom_score_adj;
+	int64_t shm_size;       /* /dev/shm's size in bytes; 0: Docker's 64 MiB */
+	const struct run_device *devices;
+	size_t ndevices;
 };
 
 struct run_proc {
@@ -739,6 +761,12 @@ struct run_args {
 	struct cg_limits lim;
 	const char *seccomp_profile;   /* --security-opt seccomp=FILE */
 	int seccomp_unconfined;
+	struct run_ulimit ulimits[16];
+	size_t nulimits;
+	int oom_score_adj_set, oom_score_adj;
+	int64_t shm_size;
+	struct run_device devices[16];
+	size_t ndevices;
 };
 
 /* One container between its record and its exit: shared by the foreground, the supervisor of a
@@ -792,5 +820,6 @@ int cmd_exec(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_cp(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
 
 #endif
