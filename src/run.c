@@ -370,7 +370,7 @@ run_mount_in(int rootfd, const char *target, int file, const char *src, const ch
  * here: the file is opened, then checked to be on procfs before a byte is written, so that a mount
  * or a link put in its place (by a container that can reach the path) cannot turn the write onto
  * another file. */
-static int
+int
 run_proc_write(const char *path, const char *text, struct err *e)
 {
 	struct statfs sf;
