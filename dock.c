@@ -31,6 +31,7 @@
 #include "src/runcmd.c"
 #include "src/info.c"
 #include "src/ps.c"
+#include "src/stats.c"
 #include "src/lifecycle.c"
 #include "src/tarw.c"
 #include "src/exec.c"
@@ -64,6 +65,7 @@ static const struct cmd commands[] = {
 	{"ps", cmd_ps, "List containers"},
 	{"exec", cmd_exec, "Execute a command in a running container"},
 	{"top", cmd_top, "Display the running processes of a container"},
+	{"stats", cmd_stats, "Display a live stream of containers' resource usage"},
 	{"cp", cmd_cp, "Copy files between a container and the host"},
 	{"port", cmd_port, "List a container's published ports"},
 	{"export", cmd_export, "Write a running container's filesystem as a tar archive"},

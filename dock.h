@@ -536,6 +536,20 @@ int user_parse_group(const char *buf, size_t n, const char *group, long gid, str
 
 /* ---------------------------------------------------------------- cg: cgroups and resource limits */
 
+/* One device cgroup rule, as v1's devices.allow words it ("c 1:3 rwm"): type 'a' (all), 'b' or 'c';
+ * major, minor -1 for "*"; access CG_DEV_* bits (the values of BPF_DEVCG_ACC_*). */
+enum { CG_DEV_M = 1, CG_DEV_R = 2, CG_DEV_W = 4, CG_DEV_RWM = 7 };
+struct cg_dev_rule {
+	char type;
+	int32_t major, minor;
+	uint8_t access;
+	uint8_t allow;
+};
+extern const struct cg_dev_rule cg_dev_default[]; /* Docker's allow list, cg_dev_ndefault long */
+extern const size_t cg_dev_ndefault;
+/* "rwm" (any order, each at most once) to CG_DEV_* bits: -1 for anything else. */
+int cg_dev_access(const char *s);
+
 /* A container's limits, as Docker's run options give them; cg_limits_init sets everything unset. */
 struct cg_limits {
 	int64_t memory, memory_reservation; /* bytes; <= 0 unset */
@@ -553,6 +567,11 @@ struct cg_limits {
 		int write;
 	} dev_bps[8];
 	size_t ndev_bps;
+	/* Devices: Docker's default allow list (cg_dev_default) plus these; devices_all (--privileged)
+	 * allows every device instead. */
+	int devices_all;
+	struct cg_dev_rule devices[16];
+	size_t ndevices;
 };
 void cg_limits_init(struct cg_limits *l);
 
@@ -800,6 +819,22 @@ struct run_mount {
 	char *opts;     /* tmpfs options */
 };
 
+/* --ulimit NAME=SOFT[:HARD] (Docker's names), set with setrlimit before the command runs. */
+struct run_ulimit {
+	char name[16];
+	int resource;            /* RLIMIT_* */
+	int64_t soft, hard;      /* -1: unlimited */
+};
+/* --device HOST[:CONTAINER[:PERMS]]: the node made in the container and allowed by its cgroup. */
+struct run_device {
+	char host[256], path[256];
+	char perms[4];           /* "rwm" or a part of it */
+	mode_t mode;             /* the host node's type and permission bits */
+	dev_t rdev;
+	uid_t uid;
+	gid_t gid;
+};
+
 struct run_spec {
 	const char *store_path;
 	int storefd;
@@ -825,6 +860,12 @@ struct run_spec {
 	int pty_slave;          /* -t: the pty's slave fd, else -1 */
 	char pty_path[64];
 	int rootless;
+	const struct run_ulimit *ulimits;
+	size_t nulimits;
+	int oom_score_adj_set, oom_score_adj;
+	int64_t shm_size;       /* /dev/shm's size in bytes; 0: Docker's 64 MiB */
+	const struct run_device *devices;
+	size_t ndevices;
 };
 
 struct run_proc {
@@ -839,6 +880,9 @@ struct run_proc {
 /* Open path beneath rootfd one component at a time, following no symlink and no "..": what
  * openat2(RESOLVE_IN_ROOT) users fall back to before Linux 5.6. */
 int run_walk(int rootfd, const char *path, int flags);
+/* Write text to a /proc file (uid_map, setgroups, oom_score_adj, ...), opened first and checked to
+ * be on procfs: ERR_UNSAFE for anything else put in its place (a bind mount, a link). */
+int run_proc_write(const char *path, const char *text, struct err *e);
 int run_spawn(struct run_spec *s, struct run_proc *rp, struct err *e);
 int run_go(struct run_proc *rp, int *status, struct err *e);
 int run_userns_open(struct err *e);
@@ -863,6 +907,12 @@ struct run_args {
 	size_t nports;
 	int publish_all;
 	struct netw_opts net;    /* --network and friends (network.c) */
+	struct run_ulimit ulimits[16];
+	size_t nulimits;
+	int oom_score_adj_set, oom_score_adj;
+	int64_t shm_size;
+	struct run_device devices[16];
+	size_t ndevices;
 };
 
 /* One container between its record and its exit: shared by the foreground, the supervisor of a
@@ -916,5 +966,6 @@ int cmd_exec(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_cp(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
 
 #endif

@@ -26,16 +26,24 @@
  * reported through warn(), never dropped silently.
  *
  * Hierarchies joined: each v1 hierarchy holding memory, cpu, cpuacct, cpuset, pids, blkio, freezer
- * or devices (devices gets its directory, its rules are not written here), and the v2 tree when one
- * is mounted, even with no controller in it, for its core files (cgroup.kill, cgroup.freeze,
+ * or devices, and the v2 tree when one is mounted, even with no controller in it, for its core files (cgroup.kill, cgroup.freeze,
  * cgroup.events, cpu.stat).  name=systemd and other named hierarchies are left alone.  The "dock"
  * directory goes with its last container, so nothing of dock stays in /sys/fs/cgroup; a create that
- * races that removal starts over. */
+ * races that removal starts over.
+ *
+ * Devices: Docker's allow list (everything denied, then null, zero, full, random, urandom, tty,
+ * console, ptmx, the ptys, tun, and mknod of any node) plus --device's, through the v1 devices
+ * controller where one is bound (devices.deny "a", then devices.allow lines), else as a
+ * BPF_CGROUP_DEVICE program on the v2 directory, which dock assembles itself from the same rule
+ * list (cg_dev_prog).  Rootless containers get neither: a user namespace cannot mknod, and a host
+ * node bound in keeps the host's permissions (loading the program needs CAP_BPF anyway). */
 
 #include <signal.h>
 #include <time.h>
 #include <dirent.h>
 #include <sys/sysinfo.h>
+#include <sys/syscall.h>
+#include <linux/bpf.h>
 
 #define CG_PATH 1024        /* a cgroup directory path */
 #define CG_MAXH 16          /* hierarchies: v1 has at most 13 controllers, plus v2 */
@@ -846,6 +854,8 @@ cg_apply_io(struct cg_apply *a, const struct cg_limits *l)
 	return 0;
 }
 
+static int cg_apply_devices(struct cg_apply *a, const struct cg_limits *l);
+
 static int
 cg_apply(struct cg_apply *a, const struct cg_limits *l)
 {
@@ -858,7 +868,227 @@ cg_apply(struct cg_apply *a, const struct cg_limits *l)
 		if (cg_set(a, h, "pids.max", v, "PIDs limit") < 0)
 			return -1;
 	}
+	return cg_apply_devices(a, l);
+}
+
+/* ---------------------------------------------------------------- devices */
+
+#define D(t, maj, min, acc) {t, maj, min, acc, 1}
+const struct cg_dev_rule cg_dev_default[] = {
+	D('c', -1, -1, CG_DEV_M),        D('b', -1, -1, CG_DEV_M),        /* mknod of any node */
+	D('c', 1, 3, CG_DEV_RWM),        D('c', 1, 8, CG_DEV_RWM),        /* null, random */
+	D('c', 1, 7, CG_DEV_RWM),        D('c', 5, 0, CG_DEV_RWM),        /* full, tty */
+	D('c', 1, 5, CG_DEV_RWM),        D('c', 1, 9, CG_DEV_RWM),        /* zero, urandom */
+	D('c', 5, 1, CG_DEV_RWM),        D('c', 136, -1, CG_DEV_RWM),     /* console, pts/N */
+	D('c', 5, 2, CG_DEV_RWM),        D('c', 10, 200, CG_DEV_RWM),     /* ptmx, net/tun */
+};
+#undef D
+const size_t cg_dev_ndefault = sizeof cg_dev_default / sizeof *cg_dev_default;
+
+int
+cg_dev_access(const char *s)
+{
+	int a = 0, bit;
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		bit = *s == 'r' ? CG_DEV_R : *s == 'w' ? CG_DEV_W : *s == 'm' ? CG_DEV_M : 0;
+		if (!bit || (a & bit))
+			return -1;
+		a |= bit;
+	}
+	return a;
+}
+
+#define CG_DEV_MAX (2 + sizeof cg_dev_default / sizeof *cg_dev_default + 16)
+
+/* The whole rule list for l, in order (a later rule overrides an earlier one it overlaps): deny
+ * all, then Docker's list, then --device's; or allow all.  How many. */
+static size_t
+cg_dev_rules(const struct cg_limits *l, struct cg_dev_rule *out)
+{
+	size_t n = 0, i;
+	out[n++] = (struct cg_dev_rule){'a', -1, -1, CG_DEV_RWM, (uint8_t)(l->devices_all != 0)};
+	if (l->devices_all)
+		return n;
+	for (i = 0; i < cg_dev_ndefault; i++)
+		out[n++] = cg_dev_default[i];
+	for (i = 0; i < l->ndevices && i < sizeof l->devices / sizeof *l->devices; i++)
+		out[n++] = l->devices[i];
+	return n;
+}
+
+/* A rule as devices.allow and devices.deny take it: "c 1:3 rwm", "a". */
+static void
+cg_dev_str(const struct cg_dev_rule *r, char *out, size_t n)
+{
+	char maj[16], min[16], acc[4];
+	size_t k = 0;
+	if (r->type == 'a') {
+		snprintf(out, n, "a");
+		return;
+	}
+	snprintf(maj, sizeof maj, r->major < 0 ? "*" : "%d", (int)r->major);
+	snprintf(min, sizeof min, r->minor < 0 ? "*" : "%d", (int)r->minor);
+	if (r->access & CG_DEV_R)
+		acc[k++] = 'r';
+	if (r->access & CG_DEV_W)
+		acc[k++] = 'w';
+	if (r->access & CG_DEV_M)
+		acc[k++] = 'm';
+	acc[k] = 0;
+	snprintf(out, n, "%c %s:%s %s", r->type, maj, min, acc);
+}
+
+/* Assemble the BPF_CGROUP_DEVICE program for rules: the context (struct bpf_cgroup_dev_ctx) holds
+ * access_type (access << 16 | type), major and minor; the rules are tried last to first, the first
+ * that matches gives the verdict (1 allow, 0 deny), none matching denies.  A rule matches when its
+ * type is the device's (or 'a'), it grants every access asked for, and its major and minor are the
+ * device's (or -1).  A rule with no condition ends the program: the verifier refuses code that
+ * cannot be reached.  Returns the number of instructions, or -1 if max is too small. */
+static int
+cg_dev_prog(const struct cg_dev_rule *rules, size_t n, struct bpf_insn *out, size_t max)
+{
+	size_t pc = 0, i;
+#define I(c, d, s_, o, im)                                                                      \
+	do {                                                                                    \
+		if (pc == max)                                                                  \
+			return -1;                                                              \
+		memset(&out[pc], 0, sizeof out[pc]);                                            \
+		out[pc].code = (c);                                                             \
+		out[pc].dst_reg = (d);                                                          \
+		out[pc].src_reg = (s_);                                                         \
+		out[pc].off = (int16_t)(o);                                                     \
+		out[pc].imm = (int32_t)(im);                                                    \
+		pc++;                                                                           \
+	} while (0)
+	/* r2 type, r3 access, r4 major, r5 minor */
+	I(BPF_LDX | BPF_W | BPF_MEM, 2, 1, 0, 0);
+	I(BPF_ALU64 | BPF_AND | BPF_K, 2, 0, 0, 0xffff);
+	I(BPF_LDX | BPF_W | BPF_MEM, 3, 1, 0, 0);
+	I(BPF_ALU64 | BPF_RSH | BPF_K, 3, 0, 0, 16);
+	I(BPF_LDX | BPF_W | BPF_MEM, 4, 1, 4, 0);
+	I(BPF_LDX | BPF_W | BPF_MEM, 5, 1, 8, 0);
+	for (i = n; i-- > 0;) {
+		const struct cg_dev_rule *r = &rules[i];
+		int has_type = r->type != 'a', has_acc = (r->access & CG_DEV_RWM) != CG_DEV_RWM;
+		int has_maj = r->type != 'a' && r->major >= 0, has_min = r->type != 'a' && r->minor >= 0;
+		size_t len = (size_t)(has_type + 3 * has_acc + has_maj + has_min + 2), end = pc + len;
+		if (has_type)
+			I(BPF_JMP | BPF_JNE | BPF_K, 2, 0, end - pc - 1,
+			  r->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR);
+		if (has_acc) {
+			/* access asked for outside the rule's: r1 = r3 & ~access must be 0 */
+			I(BPF_ALU64 | BPF_MOV | BPF_X, 1, 3, 0, 0);
+			I(BPF_ALU64 | BPF_AND | BPF_K, 1, 0, 0, ~(int32_t)r->access);
+			I(BPF_JMP | BPF_JNE | BPF_K, 1, 0, end - pc - 1, 0);
+		}
+		if (has_maj)
+			I(BPF_JMP | BPF_JNE | BPF_K, 4, 0, end - pc - 1, r->major);
+		if (has_min)
+			I(BPF_JMP | BPF_JNE | BPF_K, 5, 0, end - pc - 1, r->minor);
+		I(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, r->allow ? 1 : 0);
+		I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+		if (len == 2)
+			return (int)pc; /* matches everything: nothing after it could run */
+	}
+	I(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);
+	I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+#undef I
+	return (int)pc;
+}
+
+/* Load prog and attach it to the v2 directory dir.  BPF_F_ALLOW_MULTI: what the container may
+ * attach below (nested containers) runs as well, and cannot lift ours. */
+static int
+cg_dev_attach_bpf(const char *dir, const struct bpf_insn *prog, size_t n, struct err *e)
+{
+	static char log[8192];
+	union bpf_attr a;
+	int pfd, dfd, r, sv;
+	memset(&a, 0, sizeof a);
+	a.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+	a.insns = (uint64_t)(uintptr_t)prog;
+	a.insn_cnt = (uint32_t)n;
+	a.license = (uint64_t)(uintptr_t)"GPL";
+	memcpy(a.prog_name, "dock_devices", 13);
+	pfd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof a);
+	if (pfd < 0 && errno == EINVAL) {
+		/* again with the verifier's log, for the error message */
+		sv = errno;
+		log[0] = 0;
+		a.log_level = 1;
+		a.log_buf = (uint64_t)(uintptr_t)log;
+		a.log_size = sizeof log;
+		pfd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof a);
+		if (pfd < 0) {
+			errno = sv;
+			log[strcspn(log, "\n")] = 0;
+			return err_sys(e, "cgroup: load the device filter (BPF_PROG_LOAD%s%s)", log[0] ? ": " : "",
+				       log);
+		}
+	}
+	if (pfd < 0)
+		return err_sys(e, "cgroup: load the device filter (BPF_PROG_LOAD)");
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		sv = errno;
+		close(pfd);
+		errno = sv;
+		return err_sys(e, "cgroup: open %s", dir);
+	}
+	memset(&a, 0, sizeof a);
+	a.target_fd = (uint32_t)dfd;
+	a.attach_bpf_fd = (uint32_t)pfd;
+	a.attach_type = BPF_CGROUP_DEVICE;
+	a.attach_flags = BPF_F_ALLOW_MULTI;
+	r = (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &a, sizeof a);
+	sv = errno;
+	close(dfd);
+	close(pfd); /* the cgroup holds the program now */
+	errno = sv;
+	if (r < 0)
+		return err_sys(e, "cgroup: attach the device filter to %s (BPF_PROG_ATTACH)", dir);
 	return 0;
+}
+
+/* Tests swap this for one that keeps the program (fake trees are not cgroupfs). */
+static int (*cg_dev_attach)(const char *dir, const struct bpf_insn *prog, size_t n,
+			    struct err *e) = cg_dev_attach_bpf;
+
+static int
+cg_apply_devices(struct cg_apply *a, const struct cg_limits *l)
+{
+	struct cg_dev_rule rules[CG_DEV_MAX];
+	struct bpf_insn prog[CG_DEV_MAX * 8 + 8];
+	struct cg_hier *h;
+	size_t n, i;
+	int len;
+	char v[64];
+	if (a->rootless)
+		return 0; /* see the header */
+	n = cg_dev_rules(l, rules);
+	if ((h = cg_with(a->c, CG_DEVICES))) {
+		for (i = 0; i < n; i++) {
+			cg_dev_str(&rules[i], v, sizeof v);
+			if (cg_set(a, h, rules[i].allow ? "devices.allow" : "devices.deny", v,
+				   "device access rule") < 0)
+				return -1;
+		}
+		return 0;
+	}
+	if (!(h = cg_v2(a->c))) {
+		if (!l->devices_all)
+			cg_warnf(a, "device access cannot be restricted (no devices controller and no cgroup "
+				    "v2): the container can open any device node it makes");
+		return 0;
+	}
+	if (l->devices_all)
+		return 0; /* no program: a new v2 cgroup allows every device */
+	len = cg_dev_prog(rules, n, prog, sizeof prog / sizeof *prog);
+	if (len < 0)
+		return err_set(a->e, ERR_LIMIT, "cgroup: too many device rules");
+	return cg_dev_attach(h->dir, prog, (size_t)len, a->e);
 }
 
 /* Docker's own checks, with its words. */
@@ -968,6 +1198,10 @@ cg_create(const char *id, const struct cg_limits *l, int rootless, void (*warnfn
 	if (!c->nh) {
 		if (cg_limits_any(l))
 			cg_warnf(&a, "no cgroups mounted: limits cannot apply");
+		if (cg_apply_devices(&a, l) < 0) {
+			free(c);
+			return NULL;
+		}
 		return c;
 	}
 	for (i = 0; i < c->nh; i++) {

@@ -13,6 +13,7 @@
 #include <termios.h>
 #include <sys/mount.h>
 #include <sys/vfs.h>
+#include <sys/resource.h>
 #include <sys/prctl.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
@@ -359,6 +360,134 @@ run_mount_in(int rootfd, const char *target, int file, const char *src, const ch
 
 
 
+/* ---------------------------------------------------------------- /proc writes */
+
+#ifndef PROC_SUPER_MAGIC
+#define PROC_SUPER_MAGIC 0x9fa0
+#endif
+
+/* Every file of /proc that dock writes (uid_map, gid_map, setgroups, oom_score_adj) goes through
+ * here: the file is opened, then checked to be on procfs before a byte is written, so that a mount
+ * or a link put in its place (by a container that can reach the path) cannot turn the write onto
+ * another file. */
+int
+run_proc_write(const char *path, const char *text, struct err *e)
+{
+	struct statfs sf;
+	size_t n = strlen(text);
+	ssize_t w;
+	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC), sv;
+	if (fd < 0)
+		return err_sys(e, "open %s", path);
+	if (fstatfs(fd, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC) {
+		close(fd);
+		return err_set(e, ERR_UNSAFE, "%s is not on procfs: refusing to write to it", path);
+	}
+	do
+		w = write(fd, text, n);
+	while (w < 0 && errno == EINTR);
+	sv = errno;
+	close(fd);
+	if (w < 0) {
+		errno = sv;
+		return err_sys(e, "write %s", path);
+	}
+	if ((size_t)w != n)
+		return err_set(e, ERR_SYS, "write %s: short write", path);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- per-process limits */
+
+/* --oom-score-adj, before anything of the image is mounted (the host's /proc, our own entry). */
+static void
+run_setup_oom(const struct run_spec *s)
+{
+	struct err e = {0};
+	char v[16];
+	if (!s->oom_score_adj_set)
+		return;
+	snprintf(v, sizeof v, "%d", s->oom_score_adj);
+	if (run_proc_write("/proc/self/oom_score_adj", v, &e) < 0)
+		run_fail(RUN_STAGE_SETUP, 0, "--oom-score-adj %d: %s%s", s->oom_score_adj, e.msg,
+			 e.sys == EACCES || e.sys == EPERM
+				 ? " (lowering it below the current value needs CAP_SYS_RESOURCE)" : "");
+}
+
+/* --ulimit: setrlimit in the setup process, inherited by the command.  Raising a hard limit needs
+ * CAP_SYS_RESOURCE, which root may lack (in a sandbox): said plainly, with the limit in force. */
+static void
+run_setup_rlimits(const struct run_spec *s)
+{
+	size_t i;
+	for (i = 0; i < s->nulimits; i++) {
+		const struct run_ulimit *u = &s->ulimits[i];
+		struct rlimit r, cur;
+		r.rlim_cur = u->soft < 0 ? RLIM_INFINITY : (rlim_t)u->soft;
+		r.rlim_max = u->hard < 0 ? RLIM_INFINITY : (rlim_t)u->hard;
+		if (setrlimit(u->resource, &r) == 0)
+			continue;
+		if ((errno == EPERM || errno == EINVAL) && getrlimit(u->resource, &cur) == 0 &&
+		    r.rlim_max > cur.rlim_max) {
+			char hard[32];
+			if (cur.rlim_max == RLIM_INFINITY)
+				snprintf(hard, sizeof hard, "unlimited");
+			else
+				snprintf(hard, sizeof hard, "%llu", (unsigned long long)cur.rlim_max);
+			run_fail(RUN_STAGE_SETUP, 0, "--ulimit %s: cannot raise the hard limit above %s here "
+				 "(raising it needs CAP_SYS_RESOURCE%s)", u->name, hard,
+				 u->resource == RLIMIT_NOFILE ? ", and nofile stays within fs.nr_open" : "");
+		}
+		run_fail(RUN_STAGE_SETUP, errno, "--ulimit %s: setrlimit", u->name);
+	}
+}
+
+/* --device: each node made in the container (as the host has it: type, mode, owner), or, where
+ * mknod is not allowed (a user namespace), the host's node bound onto an empty file. */
+static void
+run_setup_devices(const struct run_spec *s, int rootfd)
+{
+	size_t i;
+	for (i = 0; i < s->ndevices; i++) {
+		const struct run_device *d = &s->devices[i];
+		char dir[256], p[64];
+		const char *base = strrchr(d->path, '/');
+		int dfd, t;
+		snprintf(dir, sizeof dir, "%.*s", (int)(base - d->path), d->path);
+		base++;
+		dfd = run_mkpath_in(rootfd, dir[0] ? dir : "/", 0, 0755);
+		run_check(dfd >= 0, "--device %s: directory %s", d->host, dir);
+		{
+			/* O_PATH fds cannot be used with mknodat: reopen as a directory */
+			char dp[64];
+			int real;
+			run_fdpath(dfd, dp, sizeof dp);
+			real = open(dp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			run_check(real >= 0, "--device %s: open %s", d->host, dir);
+			close(dfd);
+			dfd = real;
+		}
+		unlinkat(dfd, base, 0); /* the image's own node or file of that name goes */
+		if (!s->userns && mknodat(dfd, base, d->mode, d->rdev) == 0) {
+			fchmodat(dfd, base, d->mode & 07777, 0);
+			if (fchownat(dfd, base, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0)
+				run_fail(RUN_STAGE_SETUP, errno, "--device %s: chown %s", d->host, d->path);
+			close(dfd);
+			continue;
+		}
+		t = openat(dfd, base, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		run_check(t >= 0, "--device %s: create %s", d->host, d->path);
+		close(t);
+		t = openat(dfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		run_check(t >= 0, "--device %s: open %s", d->host, d->path);
+		run_fdpath(t, p, sizeof p);
+		run_check(mount(d->host, p, NULL, MS_BIND, NULL) == 0, "--device %s: bind onto %s", d->host,
+			  d->path);
+		close(t);
+		close(dfd);
+	}
+}
+
 /* ---------------------------------------------------------------- the setup child */
 
 static const char *const run_masked[] = {
@@ -442,8 +571,13 @@ run_setup_dev(const struct run_spec *s, int rootfd)
 			       s->userns ? "newinstance,ptmxmode=0666,mode=0620"
 					 : "newinstance,ptmxmode=0666,mode=0620,gid=5") == 0,
 		  "mount /dev/pts");
-	run_check(run_mount_in(rootfd, "/dev/shm", 0, "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-			       "mode=1777,size=65536k") == 0, "mount /dev/shm");
+	{
+		char shm[64];
+		snprintf(shm, sizeof shm, "mode=1777,size=%lld",
+			 (long long)(s->shm_size > 0 ? s->shm_size : 64 << 20));
+		run_check(run_mount_in(rootfd, "/dev/shm", 0, "shm", "tmpfs",
+				       MS_NOSUID | MS_NODEV | MS_NOEXEC, shm) == 0, "mount /dev/shm");
+	}
 	if (run_mount_in(rootfd, "/dev/mqueue", 0, "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			 NULL) < 0 && errno != EPERM)
 		run_fail(RUN_STAGE_SETUP, errno, "mount /dev/mqueue");
@@ -486,6 +620,7 @@ run_setup_mounts(const struct run_spec *s, int rootfd)
 			  "bind /sys");
 	}
 	run_setup_dev(s, rootfd);
+	run_setup_devices(s, rootfd);
 	/* the per-container /etc files */
 	{
 		static const char *const files[] = {"hostname", "hosts", "resolv.conf"};
@@ -656,6 +791,7 @@ run_child(void *arg)
 
 	if (setsid() < 0)
 		run_fail(RUN_STAGE_SETUP, errno, "setsid");
+	run_setup_oom(s);
 	if (s->pty_slave >= 0) {
 		run_check(ioctl(s->pty_slave, TIOCSCTTY, 0) == 0, "controlling terminal");
 		for (i = 0; i < 3; i++)
@@ -731,6 +867,7 @@ run_child(void *arg)
 		run_check(mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) == 0,
 			  "read-only root");
 	run_check(chdir(s->workdir && *s->workdir ? s->workdir : "/") == 0, "chdir %s", s->workdir);
+	run_setup_rlimits(s);
 	run_drop_caps(s, &u);
 	if (s->seccomp) {
 		struct err se = {0};
@@ -874,14 +1011,7 @@ run_map_helper(const char *helper, pid_t pid, unsigned id, unsigned long start, 
 static int
 run_write_file(const char *path, const char *text, struct err *e)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, text, strlen(text)) < 0) {
-		if (fd >= 0)
-			close(fd);
-		return err_sys(e, "write %s", path);
-	}
-	close(fd);
-	return 0;
+	return run_proc_write(path, text, e);
 }
 
 /* Write uid_map/gid_map for a rootless child: the caller's ID as root, plus the subordinate range

@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <sys/sysmacros.h>
+#include <sys/resource.h>
 #include <linux/filter.h>
 #include <linux/capability.h>
 
@@ -45,6 +46,10 @@ static const char run_usage[] =
 	"      --cpus N                CPUs (quota over a 100ms period); --cpu-shares, --cpu-quota,\n"
 	"                              --cpu-period, --cpuset-cpus\n"
 	"      --pids-limit N          process limit\n"
+	"      --ulimit NAME=SOFT[:HARD]   resource limit (nofile, nproc, core, memlock, stack, ...)\n"
+	"      --oom-score-adj N       the OOM killer's preference (-1000..1000)\n"
+	"      --shm-size BYTES        size of /dev/shm (default 64m)\n"
+	"      --device HOST[:CTR][:rwm]   give the container a host device\n"
 	"      --blkio-weight N        block I/O weight; --device-read-bps/--device-write-bps DEV:RATE\n"
 	"      --pull missing|always|never\n"
 	"      --read-only             mount the root filesystem read-only\n"
@@ -242,6 +247,212 @@ run_dev_bps(struct cg_limits *l, const char *v, int write)
 	l->dev_bps[l->ndev_bps++].write = write;
 }
 
+/* --ulimit nofile=1024:2048, with Docker's names and words. */
+static void
+run_ulimit(struct run_args *a, const char *v)
+{
+	static const struct {
+		const char *name;
+		int res;
+	} names[] = {
+		{"as", RLIMIT_AS}, {"core", RLIMIT_CORE}, {"cpu", RLIMIT_CPU}, {"data", RLIMIT_DATA},
+		{"fsize", RLIMIT_FSIZE}, {"locks", RLIMIT_LOCKS}, {"memlock", RLIMIT_MEMLOCK},
+		{"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE}, {"nofile", RLIMIT_NOFILE},
+		{"nproc", RLIMIT_NPROC}, {"rss", RLIMIT_RSS}, {"rtprio", RLIMIT_RTPRIO},
+		{"rttime", RLIMIT_RTTIME}, {"sigpending", RLIMIT_SIGPENDING}, {"stack", RLIMIT_STACK},
+	};
+	const char *eq = strchr(v, '=');
+	struct run_ulimit *u;
+	char *end;
+	size_t i, k;
+	if (!eq || eq == v || !eq[1])
+		die("invalid ulimit argument: %s", v);
+	for (i = 0; i < sizeof names / sizeof *names; i++)
+		if (strlen(names[i].name) == (size_t)(eq - v) && !strncmp(v, names[i].name, (size_t)(eq - v)))
+			break;
+	if (i == sizeof names / sizeof *names)
+		die("invalid ulimit type: %.*s", (int)(eq - v), v);
+	/* a name given again replaces the earlier value, as in Docker */
+	for (k = 0; k < a->nulimits && a->ulimits[k].resource != names[i].res; k++)
+		;
+	if (k == sizeof a->ulimits / sizeof *a->ulimits)
+		die("too many --ulimit options");
+	u = &a->ulimits[k];
+	snprintf(u->name, sizeof u->name, "%s", names[i].name);
+	u->resource = names[i].res;
+	errno = 0;
+	u->soft = strtoll(eq + 1, &end, 10);
+	if (errno || end == eq + 1 || (*end && *end != ':') || u->soft < -1)
+		die("invalid ulimit argument: %s", v);
+	u->hard = u->soft;
+	if (*end == ':') {
+		const char *h = end + 1;
+		u->hard = strtoll(h, &end, 10);
+		if (errno || end == h || *end || u->hard < -1)
+			die("invalid ulimit argument: %s", v);
+	}
+	if (u->hard >= 0 && (u->soft < 0 || u->soft > u->hard))
+		die("ulimit soft limit must be less than or equal to hard limit: %lld > %lld",
+		    (long long)u->soft, (long long)u->hard);
+	if (k == a->nulimits)
+		a->nulimits++;
+}
+
+static int
+run_is_perms(const char *s)
+{
+	return strlen(s) <= 3 && cg_dev_access(s) >= 0;
+}
+
+/* --device /dev/sdc[:/dev/xvdc][:rwm]: the host node (symlinks followed), allowed in the cgroup
+ * with those permissions. */
+static void
+run_device(struct run_args *a, const char *v)
+{
+	char copy[600], *f[3], *p, *save = NULL;
+	struct run_device *d;
+	struct stat st;
+	int n = 0, acc;
+	struct cg_dev_rule *r;
+	if (strlen(v) >= sizeof copy)
+		die("invalid device %s", v);
+	snprintf(copy, sizeof copy, "%s", v);
+	for (p = strtok_r(copy, ":", &save); p; p = strtok_r(NULL, ":", &save)) {
+		if (n == 3)
+			die("invalid device specification: %s", v);
+		f[n++] = p;
+	}
+	if (!n)
+		die("invalid device specification: %s", v);
+	if (a->ndevices == sizeof a->devices / sizeof *a->devices ||
+	    a->lim.ndevices == sizeof a->lim.devices / sizeof *a->lim.devices)
+		die("too many --device options");
+	d = &a->devices[a->ndevices];
+	memset(d, 0, sizeof *d);
+	snprintf(d->host, sizeof d->host, "%s", f[0]);
+	snprintf(d->path, sizeof d->path, "%s", f[0]);
+	snprintf(d->perms, sizeof d->perms, "rwm");
+	if (n == 2 && run_is_perms(f[1]))
+		snprintf(d->perms, sizeof d->perms, "%s", f[1]);
+	else if (n >= 2)
+		snprintf(d->path, sizeof d->path, "%s", f[1]);
+	if (n == 3) {
+		if (!run_is_perms(f[2]))
+			die("invalid device mode: %s", f[2]);
+		snprintf(d->perms, sizeof d->perms, "%s", f[2]);
+	}
+	if (d->host[0] != '/' || d->path[0] != '/' || strstr(d->path, "/../") ||
+	    (strlen(d->path) >= 3 && !strcmp(d->path + strlen(d->path) - 3, "/..")))
+		die("invalid device specification: %s (paths must be absolute)", v);
+	if (stat(d->host, &st) < 0)
+		die_errno("error gathering device information while adding custom device \"%s\"", d->host);
+	if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+		die("error gathering device information while adding custom device \"%s\": not a device node",
+		    d->host);
+	d->mode = st.st_mode;
+	d->rdev = st.st_rdev;
+	d->uid = st.st_uid;
+	d->gid = st.st_gid;
+	acc = cg_dev_access(d->perms);
+	r = &a->lim.devices[a->lim.ndevices++];
+	r->type = S_ISBLK(st.st_mode) ? 'b' : 'c';
+	r->major = (int32_t)major(st.st_rdev);
+	r->minor = (int32_t)minor(st.st_rdev);
+	r->access = (uint8_t)acc;
+	r->allow = 1;
+	a->ndevices++;
+}
+
+/* What `dock start` needs of the options above, kept in DockSpec.Limits. */
+static void
+run_limits_more_json(struct jw *w, const struct run_args *a)
+{
+	size_t i;
+	char b[600];
+	jw_key(w, "Ulimits");
+	jw_arr(w);
+	for (i = 0; i < a->nulimits; i++) {
+		snprintf(b, sizeof b, "%s=%lld:%lld", a->ulimits[i].name, (long long)a->ulimits[i].soft,
+			 (long long)a->ulimits[i].hard);
+		jw_str(w, b);
+	}
+	jw_arr_end(w);
+	jw_key(w, "Devices");
+	jw_arr(w);
+	for (i = 0; i < a->ndevices; i++) {
+		snprintf(b, sizeof b, "%s:%s:%s", a->devices[i].host, a->devices[i].path, a->devices[i].perms);
+		jw_str(w, b);
+	}
+	jw_arr_end(w);
+	jw_key(w, "OomScoreAdj");
+	if (a->oom_score_adj_set)
+		jw_int(w, a->oom_score_adj);
+	else
+		jw_null(w);
+	jw_key(w, "ShmSize");
+	jw_int(w, a->shm_size);
+}
+
+static void
+run_limits_more_parse(struct run_args *a, const struct jv *lim)
+{
+	const struct jv *v;
+	size_t i;
+	int64_t n;
+	v = json_get(lim, "Ulimits");
+	for (i = 0; i < json_len(v); i++)
+		if (json_str(json_at(v, i)))
+			run_ulimit(a, json_str(json_at(v, i)));
+	v = json_get(lim, "Devices");
+	for (i = 0; i < json_len(v); i++)
+		if (json_str(json_at(v, i)))
+			run_device(a, json_str(json_at(v, i)));
+	if (json_int(json_get(lim, "OomScoreAdj"), &n) == 0) {
+		a->oom_score_adj_set = 1;
+		a->oom_score_adj = (int)n;
+	}
+	if (json_int(json_get(lim, "ShmSize"), &n) == 0)
+		a->shm_size = n;
+	a->lim.devices_all = a->privileged;
+}
+
+/* The same in inspect's HostConfig, as Docker names them. */
+static void
+run_hostconfig_more(struct jw *w, const struct run_args *a)
+{
+	size_t i;
+	jw_key(w, "ShmSize");
+	jw_int(w, a->shm_size > 0 ? a->shm_size : 64 << 20);
+	jw_key(w, "OomScoreAdj");
+	jw_int(w, a->oom_score_adj);
+	jw_key(w, "Ulimits");
+	jw_arr(w);
+	for (i = 0; i < a->nulimits; i++) {
+		jw_obj(w);
+		jw_key(w, "Name");
+		jw_str(w, a->ulimits[i].name);
+		jw_key(w, "Hard");
+		jw_int(w, a->ulimits[i].hard);
+		jw_key(w, "Soft");
+		jw_int(w, a->ulimits[i].soft);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	jw_key(w, "Devices");
+	jw_arr(w);
+	for (i = 0; i < a->ndevices; i++) {
+		jw_obj(w);
+		jw_key(w, "PathOnHost");
+		jw_str(w, a->devices[i].host);
+		jw_key(w, "PathInContainer");
+		jw_str(w, a->devices[i].path);
+		jw_key(w, "CgroupPermissions");
+		jw_str(w, a->devices[i].perms);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
+
 /* "--opt value", "--opt=value", "-o value", "-ovalue" */
 static const char *
 run_optval(int argc, char **argv, int *i, const char *s, const char *l)
@@ -378,7 +589,24 @@ run_parse(struct run_args *a, int argc, char **argv)
 			a->lim.pids_limit = strtoll(v, NULL, 10);
 		else if ((v = run_optval(argc, argv, &i, NULL, "--blkio-weight")))
 			a->lim.blkio_weight = (uint16_t)atoi(v);
-		else if ((v = run_optval(argc, argv, &i, NULL, "--device-read-bps")))
+		else if ((v = run_optval(argc, argv, &i, NULL, "--ulimit")))
+			run_ulimit(a, v);
+		else if ((v = run_optval(argc, argv, &i, NULL, "--device")))
+			run_device(a, v);
+		else if ((v = run_optval(argc, argv, &i, NULL, "--oom-score-adj"))) {
+			char *end;
+			long n = strtol(v, &end, 10);
+			if (!*v || *end)
+				die("invalid argument \"%s\" for \"--oom-score-adj\" flag", v);
+			if (n < -1000 || n > 1000)
+				die("Invalid value %ld, range for oom score adj is [-1000, 1000]", n);
+			a->oom_score_adj = (int)n;
+			a->oom_score_adj_set = 1;
+		} else if ((v = run_optval(argc, argv, &i, NULL, "--shm-size"))) {
+			a->shm_size = run_bytes(v, "--shm-size");
+			if (a->shm_size <= 0)
+				die("invalid --shm-size %s: must be greater than 0", v);
+		} else if ((v = run_optval(argc, argv, &i, NULL, "--device-read-bps")))
 			run_dev_bps(&a->lim, v, 0);
 		else if ((v = run_optval(argc, argv, &i, NULL, "--device-write-bps")))
 			run_dev_bps(&a->lim, v, 1);
@@ -399,6 +627,7 @@ run_parse(struct run_args *a, int argc, char **argv)
 	}
 	if (i >= argc)
 		die("run: requires at least 1 argument (see 'dock run --help')");
+	a->lim.devices_all = a->privileged;
 	a->image = argv[i++];
 	a->cmd = argv + i;
 	a->ncmd = argc - i;
@@ -746,6 +975,7 @@ run_spec_json(struct jw *w, const struct run_spec *s, const struct run_args *a)
 		jw_arr_end(w);
 	}
 	jw_arr_end(w);
+	run_limits_more_json(w, a);
 	jw_obj_end(w);
 	jw_obj_end(w);
 }
@@ -843,6 +1073,7 @@ run_record(struct store *st, const char *id, const char *name, const struct run_
 	jw_str(&w, a->network ? a->network : "host");
 	jw_key(&w, "PortBindings");
 	port_bindings_json(&w, a->ports, a->nports);
+	run_hostconfig_more(&w, a);
 	jw_obj_end(&w);
 	jw_key(&w, "Mounts");
 	jw_arr(&w);
@@ -978,6 +1209,13 @@ run_ctx_spec(struct run_ctx *c)
 	s->privileged = c->a.privileged;
 	s->mounts = c->a.mounts;
 	s->nmounts = c->a.nmounts;
+	s->ulimits = c->a.ulimits;
+	s->nulimits = c->a.nulimits;
+	s->oom_score_adj_set = c->a.oom_score_adj_set;
+	s->oom_score_adj = c->a.oom_score_adj;
+	s->shm_size = c->a.shm_size;
+	s->devices = c->a.devices;
+	s->ndevices = c->a.ndevices;
 	if (getenv("DOCK_STORAGE") && !strcmp(getenv("DOCK_STORAGE"), "copy"))
 		s->copy_root = 1;
 }
@@ -1132,6 +1370,7 @@ run_from_record(struct run_ctx *c, const char *id, struct json **cfgjp, struct e
 			c->a.lim.dev_bps[i].write = (int)v[3];
 			c->a.lim.ndev_bps = i + 1;
 		}
+		run_limits_more_parse(&c->a, lim);
 	}
 	run_ctx_layers(c);
 	run_ctx_spec(c);

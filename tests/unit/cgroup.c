@@ -240,6 +240,15 @@ t_none_mounted(void)
 	cg_limits_init(&l);
 	warn_reset();
 	c = cg_create("nolimits", &l, 0, catch_warn, &e);
+	/* nothing can keep a root container from the devices it makes: said, not hidden */
+	CHECK(c && nwarn == 1 && strstr(warnings, "device access cannot be restricted"));
+	cg_free(c);
+	l.devices_all = 1;
+	warn_reset();
+	c = cg_create("nolimits", &l, 0, catch_warn, &e);
+	CHECK(c && nwarn == 0);
+	cg_free(c);
+	c = cg_create("nolimits", &l, 1, catch_warn, &e); /* rootless: its user namespace does */
 	CHECK(c && nwarn == 0);
 	cg_free(c);
 	l.memory = 32 << 20;
@@ -269,6 +278,23 @@ t_none_mounted(void)
 	if (c)
 		cg_free(c);
 	real_layout();
+}
+
+/* The device program cg_create would attach (fake trees are not cgroupfs). */
+static char attached_dir[CG_PATH];
+static int attached_len, attached_calls;
+static struct bpf_insn attached[512];
+
+static int
+fake_attach(const char *dir, const struct bpf_insn *prog, size_t n, struct err *e)
+{
+	(void)e;
+	snprintf(attached_dir, sizeof attached_dir, "%s", dir);
+	attached_len = (int)n;
+	attached_calls++;
+	if (n <= sizeof attached / sizeof *attached)
+		memcpy(attached, prog, n * sizeof *prog);
+	return 0;
 }
 
 /* A v2 tree made of plain files: every file the v2 path writes and reads. */
@@ -324,16 +350,28 @@ t_fake_v2(void)
 	l.dev_bps[0].bps = 1048576;
 	l.ndev_bps = 1;
 	warn_reset();
+	cg_dev_attach = fake_attach;
+	attached_calls = 0;
 	c = cg_create("c1", &l, 0, catch_warn, &e);
 	CHECK(c != NULL);
 	if (!c) {
 		printf("  %s\n", e.msg);
 		real_layout();
+		cg_dev_attach = cg_dev_attach_bpf;
 		return;
 	}
 	CHECK(nwarn == 0);
 	if (nwarn)
 		printf("  warnings: %s", warnings);
+	/* no v1 devices controller: Docker's list as a program on the container's v2 directory */
+	{
+		struct cg_dev_rule r[CG_DEV_MAX];
+		struct bpf_insn p[CG_DEV_MAX * 8 + 8];
+		size_t nr = cg_dev_rules(&l, r);
+		int len = cg_dev_prog(r, nr, p, sizeof p / sizeof *p);
+		CHECK(attached_calls == 1 && !strcmp(attached_dir, leaf) && attached_len == len &&
+		      len > 0 && !memcmp(attached, p, (size_t)len * sizeof *p));
+	}
 	/* as root: at the top of the tree, not below our own cgroup */
 	CHECK(cg_path(c, NULL) && !strcmp(cg_path(c, NULL), leaf));
 	CHECK(cg_path(c, "memory") && !strcmp(cg_path(c, "memory"), leaf));
@@ -408,6 +446,25 @@ t_fake_v2(void)
 	      holds(leaf, "pids.max", "9"));
 	CHECK(c && cg_oom_killed(c) == 0);
 	cg_free(c);
+	/* privileged: no program; rootless: none either (its user namespace keeps devices out) */
+	cg_limits_init(&l);
+	l.devices_all = 1;
+	attached_calls = 0;
+	c = cg_create("c1", &l, 0, catch_warn, &e);
+	CHECK(c && attached_calls == 0);
+	cg_free(c);
+	cg_limits_init(&l);
+	putf("", "%s/user.slice/me/cgroup.subtree_control", root);
+	c = cg_create("c1", &l, 1, catch_warn, &e);
+	CHECK(attached_calls == 0);
+	if (!c)
+		printf("  %s\n", e.msg);
+	cg_free(c);
+	/* a program the kernel refuses is an error, and nothing is left made */
+	cg_dev_attach = cg_dev_attach_bpf;
+	c = cg_create("c1", &l, 0, catch_warn, &e);
+	CHECK(!c && strstr(e.msg, "device filter"));
+	cg_free(c);
 	real_layout();
 }
 
@@ -416,7 +473,7 @@ t_fake_v2(void)
 static void
 t_fake_v1(void)
 {
-	char mi[4096], self[512], mem[256], pids[256], cpuset[256], other[256];
+	char mi[4096], self[512], mem[256], pids[256], cpuset[256], other[256], devs[256];
 	char leaf[CG_PATH];
 	struct cg_limits l;
 	struct err e = {0};
@@ -425,14 +482,16 @@ t_fake_v1(void)
 	snprintf(pids, sizeof pids, "%s/pids", scratch);
 	snprintf(cpuset, sizeof cpuset, "%s/cpu set", scratch);
 	snprintf(other, sizeof other, "%s/pids-again", scratch);
+	snprintf(devs, sizeof devs, "%s/devices", scratch);
 	snprintf(mi, sizeof mi,
 		 "%s"
 		 "40 31 0:37 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,name=systemd\n"
 		 "41 31 0:61 /docker/abc %s rw - cgroup cgroup rw,memory\n"
 		 "42 31 0:62 /sub %s rw - cgroup cgroup rw,pids\n"
 		 "43 31 0:62 / %s rw - cgroup cgroup rw,pids\n"
-		 "44 31 0:63 / %s/cpu\\040set rw - cgroup cgroup rw,cpuset\n",
-		 other_mounts, mem, other, pids, scratch);
+		 "44 31 0:63 / %s/cpu\\040set rw - cgroup cgroup rw,cpuset\n"
+		 "45 31 0:64 / %s rw - cgroup cgroup rw,devices\n",
+		 other_mounts, mem, other, pids, scratch, devs);
 	snprintf(self, sizeof self,
 		 "12:memory:/docker/abc/inner\n11:pids:/user/x\n10:cpuset:/\n1:name=systemd:/\n0::/\n");
 	fake_layout(mi, self);
@@ -450,6 +509,9 @@ t_fake_v1(void)
 	putf("", "%s/dock/c2/cgroup.procs", mem);
 	putf("", "%s/dock/c2/pids.max", pids);
 	putf("", "%s/dock/c2/cgroup.procs", pids);
+	putf("", "%s/dock/c2/devices.allow", devs);
+	putf("", "%s/dock/c2/devices.deny", devs);
+	putf("", "%s/dock/c2/cgroup.procs", devs);
 	cg_limits_init(&l);
 	l.memory = 32 << 20;
 	l.memory_reservation = 16 << 20;
@@ -476,6 +538,9 @@ t_fake_v1(void)
 	CHECK(holds(cg_path(c, "memory"), "memory.memsw.limit_in_bytes", "67108864"));
 	CHECK(holds(cg_path(c, "memory"), "memory.soft_limit_in_bytes", "16777216"));
 	CHECK(holds(cg_path(c, "pids"), "pids.max", "5"));
+	/* devices: everything denied, then Docker's list (a plain file keeps the last line) */
+	CHECK(holds(cg_path(c, "devices"), "devices.deny", "a"));
+	CHECK(holds(cg_path(c, "devices"), "devices.allow", "c 10:200 rwm"));
 	{
 		char d[CG_PATH];
 		snprintf(d, sizeof d, "%s/dock", cpuset);
