@@ -704,6 +704,7 @@ struct run_spec {
 	int pty_slave;          /* -t: the pty's slave fd, else -1 */
 	char pty_path[64];
 	int rootless;
+	int transient;          /* --rm: its upper layer need not survive a crash (overlay volatile) */
 };
 
 struct run_proc {
