@@ -709,7 +709,18 @@ cmd_exec(int argc, char **argv)
 	s.workdir = workdir ? workdir : t.workdir;
 	s.caps = privileged ? ~0ULL >> 23 : t.caps;
 	if (t.seccomp && !privileged) {
-		if (seccomp_build(s.caps, prog, SECCOMP_PROG_MAX, &s.proglen, &e) < 0)
+		/* the container's own profile (--security-opt seccomp=FILE), as its PID 1 has it */
+		const char *prof = json_getstr(json_get(json_root(t.cfg), "DockSpec"), "SeccompProfile");
+		if (prof && *prof) {
+			struct buf pb = {0};
+			if (file_read(AT_FDCWD, prof, 4 << 20, &pb, &e) < 0)
+				die("exec: the container's seccomp profile: %s", e.msg);
+			n = seccomp_build_profile(pb.p, pb.len, s.caps, prog, SECCOMP_PROG_MAX, &s.proglen, &e);
+			buf_free(&pb);
+		} else {
+			n = seccomp_build(s.caps, prog, SECCOMP_PROG_MAX, &s.proglen, &e);
+		}
+		if (n < 0)
 			die("exec: seccomp: %s", e.msg);
 		s.prog = prog;
 	}

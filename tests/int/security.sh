@@ -157,6 +157,14 @@ JSON
 	# the profile's own errors; other ABIs are still denied; what it allows reaches the kernel
 	_sec_expect Seccomp 2 keyctl ENODEV reboot EBUSY x32_getpid EPERM int80 EPERM clone3 EINVAL \
 		CapEff $SEC_DEFAULT_CAPS NoNewPrivs 1
+	# exec'd processes get the container's profile too
+	spawn "$DOCK" run --name c1 --security-opt seccomp="$T/profile.json" "$SEC_IMG" sleep 300
+	for _ in $(seq 1 100); do
+		[ -n "$(dock ps -q 2>/dev/null)" ] && break
+		sleep 0.05
+	done
+	expect_ok dock exec c1 /checker || return 1
+	_sec_expect Seccomp 2 keyctl ENODEV reboot EBUSY x32_getpid EPERM clone3 EINVAL
 	expect_ok dock run --rm --security-opt seccomp=unconfined "$SEC_IMG" /checker || return 1
 	_sec_expect Seccomp 0 NoNewPrivs 1 CapEff $SEC_DEFAULT_CAPS clone3 EINVAL
 }
