@@ -20,6 +20,10 @@ all: dock
 dock: $(SRCS) build/anchors.h $(BR_MUSL) $(KINC)/.ok
 	$(MUSL_CC) $(COMMON) $(CFLAGS) -isystem $(KINC) -static -s -o $@ dock.c $(BR_MUSL)
 
+# bench/run.sh: dock without the sealed re-exec (src/confine.c), to time what the re-exec costs
+build/dock-unsealed: $(SRCS) build/anchors.h $(BR_MUSL) $(KINC)/.ok
+	$(MUSL_CC) $(COMMON) $(CFLAGS) -DDOCK_UNSEALED -isystem $(KINC) -static -s -o $@ dock.c $(BR_MUSL)
+
 $(BR_MUSL) $(BR_GLIBC):
 	vendor/bearssl.sh
 

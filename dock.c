@@ -6,6 +6,7 @@
 #include "src/sha256.c"
 #include "src/json.c"
 #include "src/seccomp.c"
+#include "src/confine.c"
 #include "src/ref.c"
 #include "src/inflate.c"
 #include "src/tar.c"
@@ -195,7 +196,18 @@ main(int argc, char **argv)
 		return 1;
 	}
 	for (c = commands; c->name; c++)
-		if (!strcmp(c->name, argv[i]))
+		if (!strcmp(c->name, argv[i])) {
+			/* the commands that enter a container run from a sealed copy of dock (confine.c) */
+			static const char *const enter[] = {"run", "start", "restart", "exec", "cp",
+							    "export", "container", NULL};
+			struct err e = {0};
+			size_t k;
+			for (k = 0; enter[k]; k++)
+				if (!strcmp(enter[k], c->name) && confine_sealed_self(argv, &e) < 0) {
+					die_status = 125;
+					die("%s", e.msg);
+				}
 			return c->fn(argc - i, argv + i);
+		}
 	die("'%s' is not a dock command (see 'dock --help')", argv[i]);
 }

@@ -630,6 +630,24 @@ int seccomp_build_profile(const char *json, size_t n, uint64_t caps, struct sock
 /* Install on the calling thread: needs no_new_privs set (or CAP_SYS_ADMIN).  Lasts across exec. */
 int seccomp_load(const struct sock_filter *prog, size_t len, struct err *e);
 
+/* ---------------------------------------------------------------- confine: dock's sealed copy, fds, privileges */
+
+/* Before dock enters a container: unless already running from one, copy dock into a memfd sealed
+ * against writes, resizing and more sealing, and execute that with argv (main's) and the same
+ * environment; returns 0 when running sealed (checked by the seals on /proc/self/exe), -1 with e
+ * set when it cannot (it does not return when it re-executes). */
+int confine_sealed_self(char **argv, struct err *e);
+/* Close every descriptor from 3 up but keep (-1: none): close_range, else a /proc/self/fd walk. */
+void confine_close_fds(int keep);
+/* 0 when the working directory is inside the current root, else -1 with e set. */
+int confine_cwd_inside(struct err *e);
+/* Keep caps (bit n: capability n; what we do not hold is left out, *kept gets the rest) in the
+ * bounding, permitted and effective sets, none inheritable or ambient; setgroups(u's groups),
+ * setresgid, setresuid, no_new_privs.  Rootless, a user namespace that forbids setgroups keeps
+ * the groups the kernel gives.  -1 with e set (and errno) on failure. */
+int confine_drop(uint64_t caps, const struct user_ids *u, int rootless, uint64_t *kept,
+		 struct err *e);
+
 /* ---------------------------------------------------------------- tarw: streaming tar writer */
 
 /* The events of tar.c's reader, turned back into an archive: ustar headers, with a pax header only
@@ -866,6 +884,7 @@ struct run_spec {
 	int64_t shm_size;       /* /dev/shm's size in bytes; 0: Docker's 64 MiB */
 	const struct run_device *devices;
 	size_t ndevices;
+	int transient;          /* --rm: its upper layer need not survive a crash (overlay volatile) */
 };
 
 struct run_proc {

@@ -43,8 +43,10 @@ RUNS=${BENCH_RUNS:-30}
 WARMUP=${BENCH_WARMUP:-3}
 FS_LIST=${BENCH_FS:-ext4 tmpfs}
 # dock-keep, dock-strace and dock-nofsync are there to see where dock's time goes (A/B pairs):
-# without --rm, and under strace with and without its fsync calls skipped.
-TOOLS=${BENCH_TOOLS:-true unshare unshare-ovl unshare-ovl-volatile bwrap dock dock-nonet crun runc podman dock-keep dock-strace dock-nofsync}
+# without --rm, and under strace with and without its fsync calls skipped.  dock-unconfined
+# (--security-opt seccomp=unconfined) and dock-unsealed (a build without the sealed re-exec,
+# make build/dock-unsealed) time what seccomp and the re-exec cost.
+TOOLS=${BENCH_TOOLS:-true unshare unshare-ovl unshare-ovl-volatile bwrap dock dock-nonet crun runc podman dock-keep dock-strace dock-nofsync dock-unconfined dock-unsealed}
 HYPERFINE=${BENCH_HYPERFINE:-1}
 TRACE_RUNS=${BENCH_TRACE_RUNS:-7}
 BLOCK_RUNS=${BENCH_BLOCK_RUNS:-5}
@@ -53,6 +55,7 @@ IMAGE=busybox:latest
 # The issue's targets.
 TARGET_BWRAP_RATIO=1.5
 TARGET_PODMAN_RATIO=0.1
+TARGET_SECCOMP_RATIO=1.2 # the defaults vs --security-opt seccomp=unconfined
 CRUN_ID=dock-bench-crun
 KEEP_NAME=dock-bench-keep
 RUNC_ID=dock-bench-runc
@@ -70,7 +73,7 @@ esac
 for t in $TOOLS; do
 	case $t in
 	true | unshare | unshare-ovl | unshare-ovl-volatile | bwrap | dock | dock-nonet | crun | runc | podman) ;;
-	dock-keep | dock-strace | dock-nofsync) ;;
+	dock-keep | dock-strace | dock-nofsync | dock-unconfined | dock-unsealed) ;;
 	*) die "BENCH_TOOLS: unknown tool '$t'" ;;
 	esac
 done
@@ -257,6 +260,8 @@ cmd_of() {
 	bwrap) CMD=(bwrap --unshare-all --bind "$b/rootfs" / --proc /proc --dev /dev true) ;;
 	dock) CMD=("$DOCK" --root "$b/store" run --rm "$REF" true) ;;
 	dock-nonet) CMD=("$DOCK" --root "$b/store" run --rm --network none "$REF" true) ;;
+	dock-unconfined) CMD=("$DOCK" --root "$b/store" run --rm --security-opt seccomp=unconfined "$REF" true) ;;
+	dock-unsealed) CMD=("$DOCK_UNSEALED" --root "$b/store" run --rm "$REF" true) ;;
 	dock-keep) CMD=("$DOCK" --root "$b/store" run --name "$KEEP_NAME" "$REF" true) ;;
 	dock-strace) CMD=(strace -f --seccomp-bpf -e trace=fsync -o /dev/null "$DOCK" --root "$b/store" run --rm "$REF" true) ;;
 	dock-nofsync)
@@ -326,6 +331,13 @@ else
 	make -C "$REPO" -s dock >&2 || die "make dock failed"
 	DOCK=$REPO/dock
 fi
+DOCK_UNSEALED=""
+case " $TOOLS " in *" dock-unsealed "*)
+	# the checkout's sources without the sealed re-exec (with DOCK given: compare like with like)
+	make -C "$REPO" -s build/dock-unsealed >&2 || die "make build/dock-unsealed failed"
+	DOCK_UNSEALED=$REPO/build/dock-unsealed
+	;;
+esac
 
 for p in /dev/shm/libpod_lock /run/containers/networks /run/containers /run/crun /run/runc; do
 	[ -e "$p" ] && WAS_THERE="$WAS_THERE $p"
@@ -624,6 +636,7 @@ BENCH_MACHINE=$(machine) LOAD_START=$LOAD_START LOAD_MID=$LOAD_MID LOAD_END=$LOA
 	TRACE_RUNS=$TRACE_RUNS TRACE_SET=$TRACE_SET BLOCK_DONE=$BLOCK_DONE BLOCK_RUNS=$BLOCK_RUNS \
 	BLOCK_DEV=$BLOCK_DEV CRUN_NOTE=$CRUN_NOTE PODMAN_NOTE=$PODMAN_NOTE \
 	TARGET_BWRAP_RATIO=$TARGET_BWRAP_RATIO TARGET_PODMAN_RATIO=$TARGET_PODMAN_RATIO \
+	TARGET_SECCOMP_RATIO=$TARGET_SECCOMP_RATIO \
 	EXT4_FACTS=$EXT4_FACTS WORK=$WORK VERSIONS=$VERSIONS SAMPLES=$SAMPLES RESULTS=$RESULTS \
 	python3 - <<'PYEOF' || die "writing the report failed"
 import datetime, glob, os, re, statistics
@@ -645,8 +658,10 @@ NAMES = {
     "dock-keep": ("`dock run busybox true` (no --rm; removed before the next run, untimed)", "overlay (store)"),
     "dock-strace": ("`strace -f --seccomp-bpf -e trace=fsync dock run --rm busybox true`", "overlay (store)"),
     "dock-nofsync": ("the same, fsync skipped (`-e inject=fsync:retval=0`)", "overlay (store)"),
+    "dock-unconfined": ("`dock run --rm --security-opt seccomp=unconfined busybox true`", "overlay (store)"),
+    "dock-unsealed": ("`dock run --rm busybox true`, built without the sealed re-exec (-DDOCK_UNSEALED)", "overlay (store)"),
 }
-ATTR = ("dock-keep", "dock-strace", "dock-nofsync")
+ATTR = ("dock-keep", "dock-strace", "dock-nofsync", "dock-unconfined", "dock-unsealed")
 
 S = {}
 for line in open(E["SAMPLES"]):
@@ -814,6 +829,9 @@ for fs in fs_list:
         w("| %s: dock ≤ crun | %.1f ms vs %.1f ms (%.2f×) | %s |" % (fs, d, c, d / c, ok(d <= c)))
     else:
         w("| %s: dock ≤ crun | crun did not run (see the notes) | n/a |" % fs)
+    if (fs, "dock-unconfined") in S:
+        u, ts = med(fs, "dock-unconfined"), float(E["TARGET_SECCOMP_RATIO"])
+        w("| %s: defaults ≤ %.1f× `seccomp=unconfined` | %.1f ms / %.1f ms = %.2f× | %s |" % (fs, ts, d, u, d / u, ok(d <= ts * u)))
     if (fs, "podman") in S:
         p = med(fs, "podman")
         w("| %s: dock ≤ %.1f× podman | %.1f ms / %.1f ms = %.3f× | %s |" % (fs, tp, d, p, d / p, ok(d <= tp * p)))
@@ -829,6 +847,8 @@ pair("dock's fsync calls: under strace, fsync run − fsync skipped", "dock-stra
 pair("the overlay's unmount syncing the upper filesystem: unshare + overlay − the same `volatile`", "unshare-ovl", "unshare-ovl-volatile")
 pair("an overlay root at all: unshare + overlay (volatile) − unshare + chroot (includes sh and mount(8))", "unshare-ovl-volatile", "unshare")
 pair("the network namespace: `--network none` − default", "dock-nonet", "dock")
+pair("seccomp: compiling and loading Docker's profile (defaults − `seccomp=unconfined`)", "dock", "dock-unconfined")
+pair("the sealed re-exec (memfd copy + fexecve): dock − dock built without it", "dock", "dock-unsealed")
 rows = [p for p in pairs if all((fs, t) in S for fs in fs_list for t in p[1:3])]
 if rows:
     w("### where dock's time goes: A/B")

@@ -35,9 +35,6 @@
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER 0x5441
 #endif
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
 #ifndef PR_SET_CHILD_SUBREAPER
 #define PR_SET_CHILD_SUBREAPER 36
 #endif
@@ -344,34 +341,6 @@ exec_open_pty(const struct exec_spec *s, uid_t uid)
 	return slave;
 }
 
-static void
-exec_drop_privileges(const struct exec_spec *s, const struct user_ids *u)
-{
-	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
-	struct __user_cap_data_struct d[2];
-	uint64_t keep;
-	int c;
-	memset(d, 0, sizeof d);
-	exec_check(EXEC_STAGE_SETUP, syscall(SYS_capget, &h, d) == 0, "capget");
-	keep = s->caps & ((uint64_t)d[1].permitted << 32 | d[0].permitted);
-	for (c = 0; c <= 63; c++)
-		if (!(keep & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
-			exec_fail(EXEC_STAGE_SETUP, errno, "drop capability %d", c);
-	exec_check(EXEC_STAGE_SETUP, prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == 0, "keepcaps");
-	/* in a rootless container's namespace setgroups may be denied: the groups stay empty */
-	if (setgroups(u->ngroups, (const gid_t *)u->groups) < 0 && !s->rootless)
-		exec_fail(EXEC_STAGE_SETUP, errno, "setgroups");
-	if (setresgid(u->gid, u->gid, u->gid) < 0 || setresuid(u->uid, u->uid, u->uid) < 0)
-		exec_fail(EXEC_STAGE_SETUP, errno, "user %u:%u%s", u->uid, u->gid,
-			  s->rootless ? " (a rootless container maps only the IDs /etc/subuid and "
-					"/etc/subgid grant)" : "");
-	memset(d, 0, sizeof d);
-	d[0].effective = d[0].permitted = (uint32_t)keep;
-	d[1].effective = d[1].permitted = (uint32_t)(keep >> 32);
-	exec_check(EXEC_STAGE_SETUP, syscall(SYS_capset, &h, d) == 0, "capset");
-	exec_check(EXEC_STAGE_SETUP, prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0, "no_new_privs");
-}
-
 /* C: inside every namespace but not yet the root. */
 static void __attribute__((noreturn))
 exec_child(struct exec_spec *s)
@@ -403,8 +372,13 @@ exec_child(struct exec_spec *s)
 			exec_check(EXEC_STAGE_DOCK, dup2(s->nullfd, 1) == 1 && dup2(s->nullfd, 2) == 2,
 				   "stdout");
 	}
+	/* nothing of dock's reaches the command (the failure pipe closes at exec), nor can the
+	 * working directory lead out through one of its descriptors (-w /proc/self/fd/N) */
+	confine_close_fds(exec_errfd);
 	if (chdir(s->workdir) < 0)
 		exec_fail(EXEC_STAGE_SETUP, errno, "chdir to %s", s->workdir);
+	if (confine_cwd_inside(&e) < 0)
+		exec_fail(EXEC_STAGE_SETUP, 0, "working directory %s: %s", s->workdir, e.msg);
 	if (!exec_getenv(env, "HOME")) {
 		size_t n = 0;
 		while (env[n])
@@ -413,11 +387,11 @@ exec_child(struct exec_spec *s)
 		memcpy(env, s->env, n * sizeof *env);
 		env[n] = xasprintf("HOME=%s", u.home[0] ? u.home : "/");
 	}
-	exec_drop_privileges(s, &u);
-	/* no descriptor of dock's reaches the command (the failure pipe closes at exec) */
-	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		for (i = 3; i < 1024; i++)
-			fcntl(i, F_SETFD, FD_CLOEXEC);
+	if (confine_drop(s->caps, &u, s->rootless, NULL, &e) < 0)
+		exec_fail(EXEC_STAGE_SETUP, 0, "%s%s", e.msg,
+			  s->rootless && !strncmp(e.msg, "setuid", 6)
+				  ? " (a rootless container maps only the IDs /etc/subuid and "
+				    "/etc/subgid grant)" : "");
 	if (s->proglen && seccomp_load(s->prog, s->proglen, &e) < 0)
 		exec_fail(EXEC_STAGE_SETUP, 0, "%s", e.msg);
 	for (sig = 1; sig < 65; sig++)
@@ -735,7 +709,18 @@ cmd_exec(int argc, char **argv)
 	s.workdir = workdir ? workdir : t.workdir;
 	s.caps = privileged ? ~0ULL >> 23 : t.caps;
 	if (t.seccomp && !privileged) {
-		if (seccomp_build(s.caps, prog, SECCOMP_PROG_MAX, &s.proglen, &e) < 0)
+		/* the container's own profile (--security-opt seccomp=FILE), as its PID 1 has it */
+		const char *prof = json_getstr(json_get(json_root(t.cfg), "DockSpec"), "SeccompProfile");
+		if (prof && *prof) {
+			struct buf pb = {0};
+			if (file_read(AT_FDCWD, prof, 4 << 20, &pb, &e) < 0)
+				die("exec: the container's seccomp profile: %s", e.msg);
+			n = seccomp_build_profile(pb.p, pb.len, s.caps, prog, SECCOMP_PROG_MAX, &s.proglen, &e);
+			buf_free(&pb);
+		} else {
+			n = seccomp_build(s.caps, prog, SECCOMP_PROG_MAX, &s.proglen, &e);
+		}
+		if (n < 0)
 			die("exec: seccomp: %s", e.msg);
 		s.prog = prog;
 	}

@@ -1207,6 +1207,7 @@ run_ctx_spec(struct run_ctx *c)
 	s->rootless = c->st.rootless;
 	s->userns = c->st.rootless;
 	s->privileged = c->a.privileged;
+	s->transient = c->a.rm;
 	s->mounts = c->a.mounts;
 	s->nmounts = c->a.nmounts;
 	s->ulimits = c->a.ulimits;
