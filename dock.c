@@ -32,6 +32,7 @@
 #include "src/tarw.c"
 #include "src/exec.c"
 #include "src/cp.c"
+#include "src/system.c"
 
 /* ---------------------------------------------------------------- global options */
 
@@ -63,9 +64,13 @@ static const struct cmd commands[] = {
 	{"top", cmd_top, "Display the running processes of a container"},
 	{"cp", cmd_cp, "Copy files between a container and the host"},
 	{"export", cmd_export, "Write a running container's filesystem as a tar archive"},
+	{"pause", cmd_pause, "Pause all processes within containers"},
+	{"unpause", cmd_unpause, "Unpause all processes within containers"},
+	{"rename", cmd_rename, "Rename a container"},
 	{"rm", cmd_rm, "Remove containers"},
 	{"container", cmd_container, "Manage containers (inspect, ls, prune, rm, run)"},
 	{"inspect", cmd_inspect, "Show low-level information on containers and images"},
+	{"system", cmd_system, "Manage dock (df, prune)"},
 	{"unpack", cmd_unpack, "Write an image's root filesystem into a directory"},
 	{"login", cmd_login, "Log in to a registry"},
 	{"logout", cmd_logout, "Log out from a registry"},
