@@ -37,6 +37,7 @@
 #include "src/tarw.c"
 #include "src/exec.c"
 #include "src/cp.c"
+#include "src/system.c"
 
 /* ---------------------------------------------------------------- global options */
 
@@ -70,10 +71,14 @@ static const struct cmd commands[] = {
 	{"cp", cmd_cp, "Copy files between a container and the host"},
 	{"port", cmd_port, "List a container's published ports"},
 	{"export", cmd_export, "Write a running container's filesystem as a tar archive"},
+	{"pause", cmd_pause, "Pause all processes within containers"},
+	{"unpause", cmd_unpause, "Unpause all processes within containers"},
+	{"rename", cmd_rename, "Rename a container"},
 	{"rm", cmd_rm, "Remove containers"},
 	{"container", cmd_container, "Manage containers (inspect, ls, prune, rm, run)"},
 	{"inspect", cmd_inspect, "Show low-level information on containers and images"},
 	{"network", cmd_network, "Manage networks (create, ls, inspect, rm, connect, disconnect, prune)"},
+	{"system", cmd_system, "Manage dock (df, prune)"},
 	{"unpack", cmd_unpack, "Write an image's root filesystem into a directory"},
 	{"login", cmd_login, "Log in to a registry"},
 	{"logout", cmd_logout, "Log out from a registry"},

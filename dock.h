@@ -712,6 +712,8 @@ struct image_info {
 void image_info_free(struct image_info *im);
 int image_load(struct store *st, const char *id, const struct jv *tags, struct image_info *im, struct err *e);
 void image_inspect_json(struct store *st, const struct image_info *im, struct jw *w);
+int image_confirm(const char *warning);
+int image_prune(struct store *st, int all, int64_t *freed, struct err *e);
 
 /* ---------------------------------------------------------------- ctr: container records (container.c, ps.c) */
 
@@ -721,7 +723,7 @@ struct ctr_info {
 	struct json *cfg, *state;
 	const char *name;        /* without the leading "/" */
 	const char *status;      /* created, running, paused, exited */
-	int pid, exit_code;
+	int pid, exit_code, restart_count;
 	int64_t created, started, finished;
 };
 
@@ -733,6 +735,21 @@ int ctr_remove(struct store *st, const char *id, const char *name, int usernsfd,
 uint64_t ctr_pid_start(int pid);
 int ctr_set_state_sup(struct store *st, const char *id, const char *status, int pid, int sup_pid, int exit_code, const char *started, const char *finished, int oom_killed, struct err *e);
 int ctr_set_state(struct store *st, const char *id, const char *status, int pid, int exit_code, const char *started, const char *finished, int oom_killed, struct err *e);
+/* state.json in full.  status: created, running, paused, restarting, exited. */
+struct ctr_state {
+	const char *status;
+	int pid, sup_pid, exit_code, oom_killed;
+	int restart_count;       /* restarts its supervisor made under --restart */
+	int stop_requested;      /* stop, kill or rm asked for its end: no restart follows */
+	const char *started, *finished; /* RFC 3339, NULL: never */
+};
+int ctr_state_write(struct store *st, const char *id, const struct ctr_state *s, struct err *e);
+void ctr_state_of(const struct ctr_info *c, struct ctr_state *s);
+int ctr_lock(struct store *st, const char *id, struct err *e);
+int ctr_rename(struct store *st, const char *id, const char *to, struct err *e);
+int ctr_waiters(struct store *st, const char *id, int exclusive, int timeout_ms);
+void ctr_exit_note(struct store *st, const char *id, const char *name, int code);
+int ctr_exit_find(struct store *st, const char *arg, int *code);
 void ctr_now(char *out, size_t n);
 int ctr_load(struct store *st, const char *id, struct ctr_info *c, struct err *e);
 void ctr_info_free(struct ctr_info *c);
@@ -740,6 +757,11 @@ int ctr_alive(const struct jv *state);
 int ctr_resolve(struct store *st, const char *name, char id[65], struct err *e);
 char **ctr_list(struct store *st, size_t *count);
 int ctr_settled(struct store *st, const char *id, int *code);
+int ctr_wait_settled(struct store *st, const char *id, int ms, int *code);
+int ctr_signal(struct store *st, const char *id, int sig, int mark, struct err *e);
+int64_t ctr_size_rw(struct store *st, const char *id);
+void ctr_table(const char *text, FILE *f);
+int ctr_prune_stopped(struct store *st, int64_t *freed);
 
 /* ---------------------------------------------------------------- nft: firewall and published ports (nft.c) */
 
@@ -932,6 +954,8 @@ struct run_args {
 	int64_t shm_size;
 	struct run_device devices[16];
 	size_t ndevices;
+	const char *restart;           /* --restart: no, always, unless-stopped, on-failure */
+	int restart_max;               /* on-failure:N (0: no cap) */
 };
 
 /* One container between its record and its exit: shared by the foreground, the supervisor of a
@@ -953,6 +977,10 @@ struct run_ctx {
 	int statusfd;            /* detached: the pipe to the waiting `dock run -d`, else -1 */
 	int usernsfd;
 	pid_t pid;
+	int ctr_lockfd;          /* dock start: the container's lock, shared with the supervisor
+				  * until the container runs; else -1 */
+	int restart_count;       /* restarts made under --restart so far */
+	int stdin_w;             /* detached -i: the write end of the container's stdin, else -1 */
 };
 
 void run_ctx_init(struct run_ctx *c);
@@ -986,5 +1014,9 @@ int cmd_top(int argc, char **argv);
 int cmd_cp(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_pause(int argc, char **argv);
+int cmd_unpause(int argc, char **argv);
+int cmd_rename(int argc, char **argv);
+int cmd_system(int argc, char **argv);
 
 #endif

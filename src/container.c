@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <sys/random.h>
 #include <sys/wait.h>
+#include <sys/file.h>
 
 /* ---------------------------------------------------------------- ids and names */
 
@@ -179,8 +180,21 @@ ctr_rm_in_userns(struct store *st, const char *dir, int usernsfd, struct err *e)
 int
 ctr_remove(struct store *st, const char *id, const char *name, int usernsfd, struct err *e)
 {
-	char path[300], gone[200];
+	char path[300], gone[200], cur[140];
 	int tmp = store_tmp(st, e);
+	struct buf b = {0};
+	struct json *j;
+	struct err ignore;
+	/* the record's name wins: a rename since the caller read it moved the link */
+	if (ctr_read(st, id, "config.json", &b, &ignore) == 0 && (j = json_parse(b.p, b.len, &ignore))) {
+		const char *n = json_getstr(json_root(j), "Name");
+		if (n && *n) {
+			snprintf(cur, sizeof cur, "%s", n);
+			name = cur;
+		}
+		json_free(j);
+	}
+	buf_free(&b);
 	if (name && *name) {
 		char target[200];
 		ssize_t n;
@@ -230,11 +244,10 @@ ctr_pid_start(int pid)
 }
 
 /* Write state.json: {"Status": ..., "Pid": ..., "PidStart": ..., "SupervisorPid": ..., "ExitCode":
- * ..., ...}.  sup_pid: the process that waits for the container and records its end (0: none). */
+ * ..., ...}.  sup_pid: the process that waits for the container and records its end (0: none);
+ * its start time is kept beside it, so a reused PID is never taken for a live supervisor. */
 int
-ctr_set_state_sup(struct store *st, const char *id, const char *status, int pid, int sup_pid,
-		  int exit_code, const char *started, const char *finished, int oom_killed,
-		  struct err *e)
+ctr_state_write(struct store *st, const char *id, const struct ctr_state *s, struct err *e)
 {
 	struct buf b = {0};
 	struct jw w;
@@ -242,28 +255,77 @@ ctr_set_state_sup(struct store *st, const char *id, const char *status, int pid,
 	jw_init(&w, &b, 2);
 	jw_obj(&w);
 	jw_key(&w, "Status");
-	jw_str(&w, status);
+	jw_str(&w, s->status);
 	jw_key(&w, "Running");
-	jw_bool(&w, !strcmp(status, "running"));
+	jw_bool(&w, !strcmp(s->status, "running") || !strcmp(s->status, "paused"));
+	jw_key(&w, "Paused");
+	jw_bool(&w, !strcmp(s->status, "paused"));
+	jw_key(&w, "Restarting");
+	jw_bool(&w, !strcmp(s->status, "restarting"));
 	jw_key(&w, "Pid");
-	jw_int(&w, pid);
+	jw_int(&w, s->pid);
 	jw_key(&w, "PidStart");
-	jw_int(&w, pid > 0 ? (int64_t)ctr_pid_start(pid) : 0);
+	jw_int(&w, s->pid > 0 ? (int64_t)ctr_pid_start(s->pid) : 0);
 	jw_key(&w, "SupervisorPid");
-	jw_int(&w, sup_pid);
+	jw_int(&w, s->sup_pid);
+	jw_key(&w, "SupervisorStart");
+	jw_int(&w, s->sup_pid > 0 ? (int64_t)ctr_pid_start(s->sup_pid) : 0);
 	jw_key(&w, "ExitCode");
-	jw_int(&w, exit_code);
+	jw_int(&w, s->exit_code);
 	jw_key(&w, "OOMKilled");
-	jw_bool(&w, oom_killed);
+	jw_bool(&w, s->oom_killed);
+	jw_key(&w, "RestartCount");
+	jw_int(&w, s->restart_count);
+	jw_key(&w, "StopRequested");
+	jw_bool(&w, s->stop_requested);
 	jw_key(&w, "StartedAt");
-	jw_str(&w, started ? started : "0001-01-01T00:00:00Z");
+	jw_str(&w, s->started && *s->started ? s->started : "0001-01-01T00:00:00Z");
 	jw_key(&w, "FinishedAt");
-	jw_str(&w, finished ? finished : "0001-01-01T00:00:00Z");
+	jw_str(&w, s->finished && *s->finished ? s->finished : "0001-01-01T00:00:00Z");
 	jw_obj_end(&w);
 	buf_addc(&b, '\n');
 	r = ctr_write(st, id, "state.json", &b, e);
 	buf_free(&b);
 	return r;
+}
+
+/* The state.json of c, as a struct whose strings point into c (valid while c is). */
+void
+ctr_state_of(const struct ctr_info *c, struct ctr_state *s)
+{
+	const struct jv *j = c->state ? json_root(c->state) : NULL;
+	int64_t v = 0;
+	memset(s, 0, sizeof *s);
+	s->status = j && json_getstr(j, "Status") ? json_getstr(j, "Status") : "created";
+	if (json_int(json_get(j, "Pid"), &v) == 0)
+		s->pid = (int)v;
+	if (json_int(json_get(j, "SupervisorPid"), &v) == 0)
+		s->sup_pid = (int)v;
+	if (json_int(json_get(j, "ExitCode"), &v) == 0)
+		s->exit_code = (int)v;
+	if (json_int(json_get(j, "RestartCount"), &v) == 0)
+		s->restart_count = (int)v;
+	s->oom_killed = json_type(json_get(j, "OOMKilled")) == JSON_TRUE;
+	s->stop_requested = json_type(json_get(j, "StopRequested")) == JSON_TRUE;
+	s->started = json_getstr(j, "StartedAt");
+	s->finished = json_getstr(j, "FinishedAt");
+}
+
+int
+ctr_set_state_sup(struct store *st, const char *id, const char *status, int pid, int sup_pid,
+		  int exit_code, const char *started, const char *finished, int oom_killed,
+		  struct err *e)
+{
+	struct ctr_state s;
+	memset(&s, 0, sizeof s);
+	s.status = status;
+	s.pid = pid;
+	s.sup_pid = sup_pid;
+	s.exit_code = exit_code;
+	s.started = started;
+	s.finished = finished;
+	s.oom_killed = oom_killed;
+	return ctr_state_write(st, id, &s, e);
 }
 
 /* ctr_set_state_sup without a supervisor. */
@@ -272,6 +334,205 @@ ctr_set_state(struct store *st, const char *id, const char *status, int pid, int
 	      const char *started, const char *finished, int oom_killed, struct err *e)
 {
 	return ctr_set_state_sup(st, id, status, pid, 0, exit_code, started, finished, oom_killed, e);
+}
+
+/* ---------------------------------------------------------------- the per-container lock */
+
+/* containers/ID/lock, held exclusively by whoever changes the container's state (start, stop,
+ * kill, pause, rename, rm, and its supervisor when it records a change): commands on one
+ * container are serialised, and no state is torn.  A forked supervisor shares its starter's
+ * lock (flock belongs to the open file).  Returns the fd; closing it unlocks.  ERR_NOTFOUND when
+ * the container is gone. */
+int
+ctr_lock(struct store *st, const char *id, struct err *e)
+{
+	char path[200];
+	int fd;
+	snprintf(path, sizeof path, "containers/%s/lock", id);
+	fd = openat(st->fd, path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return errno == ENOENT ? err_set(e, ERR_NOTFOUND, "No such container: %.12s", id)
+				       : err_sys(e, "lock container %.12s", id);
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			err_sys(e, "lock container %.12s", id);
+			close(fd);
+			return -1;
+		}
+	}
+	/* removed while we waited: the lock guards nothing any more */
+	if (faccessat(st->fd, path, F_OK, 0) < 0) {
+		close(fd);
+		return err_set(e, ERR_NOTFOUND, "No such container: %.12s", id);
+	}
+	return fd;
+}
+
+/* containers/ID/wait: each `dock wait` holds it shared while it waits; a supervisor removing a --rm
+ * container takes it exclusively first (after recording the exit), so no waiter misses the exit
+ * code.  timeout_ms < 0: as long as it takes.  Returns the fd, or -1 (gone, or timed out). */
+int
+ctr_waiters(struct store *st, const char *id, int exclusive, int timeout_ms)
+{
+	char path[200];
+	int fd, waited = 0;
+	snprintf(path, sizeof path, "containers/%s/wait", id);
+	fd = openat(st->fd, path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | (timeout_ms < 0 ? 0 : LOCK_NB)) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK || waited >= timeout_ms) {
+			close(fd);
+			return -1;
+		}
+		usleep(10000);
+		waited += 10;
+	}
+	return fd;
+}
+
+/* exits/ID: "CODE NAME\n", written by a --rm container's supervisor just before the record goes,
+ * so that a `dock wait` that comes a moment late still gets the exit code.  Notes older than a
+ * minute are swept whenever one is written. */
+#define CTR_EXIT_KEEP_S 60
+
+void
+ctr_exit_note(struct store *st, const char *id, const char *name, int code)
+{
+	char path[120], line[200];
+	struct buf b = {0};
+	struct err e = {0};
+	int fd;
+	DIR *d;
+	struct dirent *de;
+	time_t now = time(NULL);
+	if (mkdirat(st->fd, "exits", 0700) < 0 && errno != EEXIST)
+		return;
+	if ((fd = openat(st->fd, "exits", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0 && (d = fdopendir(fd))) {
+		while ((de = readdir(d))) {
+			struct stat sb;
+			if (strlen(de->d_name) == 64 && fstatat(dirfd(d), de->d_name, &sb, 0) == 0 &&
+			    sb.st_mtime < now - CTR_EXIT_KEEP_S)
+				unlinkat(dirfd(d), de->d_name, 0);
+		}
+		closedir(d);
+	} else if (fd >= 0) {
+		close(fd);
+	}
+	snprintf(path, sizeof path, "exits/%s", id);
+	snprintf(line, sizeof line, "%d %s\n", code, name ? name : "");
+	buf_adds(&b, line);
+	file_write_replace(st->fd, path, b.p, b.len, &e);
+	buf_free(&b);
+}
+
+/* The note of a removed container by full ID, unique ID prefix or name: 0 and *code, or -1. */
+int
+ctr_exit_find(struct store *st, const char *arg, int *code)
+{
+	int fd = openat(st->fd, "exits", O_RDONLY | O_DIRECTORY | O_CLOEXEC), hits = 0;
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	size_t plen = strlen(arg);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		struct buf b = {0};
+		struct err e = {0};
+		char path[120], *sp;
+		if (strlen(de->d_name) != 64)
+			continue;
+		snprintf(path, sizeof path, "exits/%s", de->d_name);
+		if (file_read(st->fd, path, 4096, &b, &e) == 0 && b.p && (sp = strchr(b.p, ' '))) {
+			char *nl = strchr(sp + 1, '\n');
+			if (nl)
+				*nl = 0;
+			if ((plen <= 64 && !strncmp(de->d_name, arg, plen)) || !strcmp(sp + 1, arg)) {
+				*code = atoi(b.p);
+				hits++;
+			}
+		}
+		buf_free(&b);
+	}
+	closedir(d);
+	return hits == 1 ? 0 : -1;
+}
+
+/* ---------------------------------------------------------------- rename */
+
+/* Give container id the name to (unique by symlink(2) on names/TO), record it in config.json
+ * (written whole and renamed over), then drop the old name.  Caller holds ctr_lock. */
+int
+ctr_rename(struct store *st, const char *id, const char *to, struct err *e)
+{
+	char link[300], target[100], old[300];
+	struct buf b = {0}, out = {0};
+	struct json *j;
+	const struct jv *r;
+	const char *from;
+	struct jw w;
+	size_t i;
+	if (!ctr_name_valid(to))
+		return err_set(e, ERR_USAGE, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] "
+			       "are allowed", to);
+	if (ctr_read(st, id, "config.json", &b, e) < 0 || !(j = json_parse(b.p, b.len, e))) {
+		buf_free(&b);
+		return err_ctx(e, "container %.12s", id);
+	}
+	r = json_root(j);
+	from = json_getstr(r, "Name");
+	if (from && !strcmp(from, to)) {
+		json_free(j);
+		buf_free(&b);
+		return err_set(e, ERR_USAGE, "Renaming a container with the same name as its current name");
+	}
+	snprintf(target, sizeof target, "../containers/%s", id);
+	snprintf(link, sizeof link, "names/%s", to);
+	if (symlinkat(target, st->fd, link) < 0) {
+		json_free(j);
+		buf_free(&b);
+		if (errno == EEXIST)
+			return err_set(e, ERR_USAGE, "Conflict. The container name \"/%s\" is already in use", to);
+		return err_sys(e, "store: name %s", to);
+	}
+	jw_init(&w, &out, 2);
+	jw_obj(&w);
+	for (i = 0; i < json_len(r); i++) {
+		jw_key(&w, json_key(r, i));
+		if (!strcmp(json_key(r, i), "Name"))
+			jw_str(&w, to);
+		else
+			jw_value(&w, json_at(r, i));
+	}
+	jw_obj_end(&w);
+	buf_addc(&out, '\n');
+	if (ctr_write(st, id, "config.json", &out, e) < 0) {
+		unlinkat(st->fd, link, 0);
+		json_free(j);
+		buf_free(&b);
+		buf_free(&out);
+		return -1;
+	}
+	if (from && *from) {
+		char got[200];
+		ssize_t n;
+		snprintf(old, sizeof old, "names/%s", from);
+		n = readlinkat(st->fd, old, got, sizeof got - 1);
+		if (n > 0) {
+			got[n] = 0;
+			if (!strcmp(got, target))
+				unlinkat(st->fd, old, 0);
+		}
+	}
+	json_free(j);
+	buf_free(&b);
+	buf_free(&out);
+	return 0;
 }
 
 /* RFC 3339 with nanoseconds, UTC, as Docker writes times. */

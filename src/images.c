@@ -313,9 +313,11 @@ cmd_images(int argc, char **argv)
 
 /* ---------------------------------------------------------------- removal */
 
-/* Remove layers no image record references.  Caller holds the store lock exclusively. */
+/* Remove layers no image record references, printing "VERB sha256:..." for each (verb NULL:
+ * quiet) and adding their sizes to *freed (may be NULL).  Caller holds the store lock
+ * exclusively. */
 static int
-image_gc_layers(struct store *st, int quiet, struct err *e)
+image_gc_layers(struct store *st, const char *verb, int64_t *freed, struct err *e)
 {
 	size_t n, i, k;
 	char **ids = store_image_list(st, &n);
@@ -368,11 +370,16 @@ image_gc_layers(struct store *st, int quiet, struct err *e)
 			continue;
 		/* rename out of layers/ first: a half-deleted layer is never visible */
 		snprintf(gone, sizeof gone, "gone-%s", de->d_name);
+		if (freed) {
+			int64_t sz = store_layer_size(st, de->d_name);
+			if (sz > 0)
+				*freed += sz;
+		}
 		if (renameat(dirfd(d), de->d_name, tmp, gone) < 0)
 			continue;
 		rm_rf(tmp, gone, e);
-		if (!quiet)
-			printf("Deleted: sha256:%s\n", de->d_name);
+		if (verb)
+			printf("%s sha256:%s\n", verb, de->d_name);
 	}
 	closedir(d);
 	buf_free(&used);
@@ -509,12 +516,116 @@ cmd_rmi(int argc, char **argv)
 	}
 	if (!any)
 		die("rmi: requires at least one argument (see 'dock rmi --help')");
-	if (image_gc_layers(&st, 0, &e) < 0) {
+	if (image_gc_layers(&st, "Deleted:", NULL, &e) < 0) {
 		fprintf(stderr, "dock: rmi: %s\n", e.msg);
 		failed = 1;
 	}
 	store_close(&st);
 	return failed;
+}
+
+/* ---------------------------------------------------------------- prune */
+
+/* Docker's prompt before a prune: 1 when the answer is y or yes. */
+int
+image_confirm(const char *warning)
+{
+	char line[64];
+	fprintf(stderr, "%s\nAre you sure you want to continue? [y/N] ", warning);
+	fflush(stderr);
+	if (!fgets(line, sizeof line, stdin))
+		return 0;
+	line[strcspn(line, "\r\n")] = 0;
+	return !strcasecmp(line, "y") || !strcasecmp(line, "yes");
+}
+
+/* Remove the images no container uses: the untagged (dangling) ones, or with all every one, then
+ * the layers left unused.  Prints Docker's "Deleted Images:" block when anything went; *freed gets
+ * the bytes of the layers removed added.  Takes the store lock exclusively. */
+int
+image_prune(struct store *st, int all, int64_t *freed, struct err *e)
+{
+	struct image_info *ims;
+	size_t n, k, i;
+	int header = 0, r = 0;
+	if (store_lock_all(st, 1, e) < 0)
+		return -1;
+	ims = images_load_all(st, &n);
+	for (k = 0; k < n; k++) {
+		struct image_info *im = &ims[k];
+		const struct jv *rd = json_get(json_root(im->recj), "RepoDigests");
+		char user[65], repo[300], tag[130];
+		if ((!all && im->ntags) || image_used_by(st, im->id, user))
+			continue;
+		if (!header++)
+			printf("Deleted Images:\n");
+		for (i = 0; i < im->ntags; i++) {
+			if (store_tag_set(st, im->tags[i], NULL, e) < 0) {
+				r = -1;
+				break;
+			}
+			image_split_tag(im->tags[i], repo, sizeof repo, tag, sizeof tag);
+			printf("untagged: %s:%s\n", repo, tag);
+		}
+		if (r < 0)
+			break;
+		for (i = 0; i < json_len(rd); i++) {
+			struct ref rf;
+			struct err ignore;
+			if (json_str(json_at(rd, i)) && ref_parse(&rf, json_str(json_at(rd, i)), &ignore) == 0) {
+				ref_familiar(&rf, repo, sizeof repo);
+				printf("untagged: %s@%s\n", repo, rf.digest);
+			}
+		}
+		if (store_image_remove(st, im->id, e) < 0) {
+			r = -1;
+			break;
+		}
+		printf("deleted: %s\n", im->id);
+	}
+	for (k = 0; k < n; k++)
+		image_info_free(&ims[k]);
+	free(ims);
+	if (r == 0 && image_gc_layers(st, header ? "deleted:" : NULL, freed, e) < 0)
+		r = -1;
+	if (header)
+		printf("\n");
+	return r;
+}
+
+static int
+image_prune_cmd(int argc, char **argv)
+{
+	struct store st;
+	struct err e = {0};
+	int all = 0, force = 0, i;
+	int64_t freed = 0;
+	char sz[32];
+	cli_help_exit(argc, argv, "Usage: dock image prune [OPTIONS]\n\nRemove unused images.\n\n"
+				  "Options:\n"
+				  "  -a, --all     remove all images no container uses, not just dangling ones\n"
+				  "  -f, --force   do not prompt for confirmation\n");
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-a") || !strcmp(argv[i], "--all"))
+			all = 1;
+		else if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--force"))
+			force = 1;
+		else if (!strcmp(argv[i], "-af") || !strcmp(argv[i], "-fa"))
+			all = force = 1;
+		else
+			die("image prune: unknown option %s (see 'dock image prune --help')", argv[i]);
+	}
+	if (!force && !image_confirm(all ? "WARNING! This will remove all images without at least one "
+					   "container associated to them."
+					 : "WARNING! This will remove all dangling images."))
+		return 0;
+	cli_store(&st);
+	if (image_prune(&st, all, &freed, &e) < 0)
+		die("image prune: %s", e.msg);
+	cli_size(freed, sz, sizeof sz);
+	printf("Total reclaimed space: %s\n", sz);
+	store_close(&st);
+	return 0;
 }
 
 /* ---------------------------------------------------------------- inspect */
@@ -744,6 +855,7 @@ cmd_image(int argc, char **argv)
 	static const char usage[] = "Usage: dock image COMMAND\n\nManage images.\n\nCommands:\n"
 				    "  inspect   Show low-level information on images\n"
 				    "  ls        List images\n"
+				    "  prune     Remove unused images\n"
 				    "  pull      Download an image from a registry\n"
 				    "  rm        Remove images\n";
 	if (argc < 2 || !strcmp(argv[1], "--help")) {
@@ -758,5 +870,7 @@ cmd_image(int argc, char **argv)
 		return cmd_pull(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "rm"))
 		return cmd_rmi(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "prune"))
+		return image_prune_cmd(argc - 1, argv + 1);
 	die("image: unknown command %s (see 'dock image --help')", argv[1]);
 }

@@ -61,62 +61,42 @@ lc_stop_signal(struct store *st, const struct ctr_info *c)
 	return sig;
 }
 
-/* Wait until the container's end is recorded; 1 when it is (*code its exit code). */
-static int
-lc_wait_settled(struct store *st, const char *id, int ms, int *code)
-{
-	int waited;
-	for (waited = 0; ms < 0 || waited < ms; waited += 20) {
-		if (ctr_settled(st, id, code))
-			return 1;
-		usleep(20000);
-	}
-	return ctr_settled(st, id, code);
-}
-
 /* SIGKILL every process of the container: its cgroup when it has one, else its PID 1. */
 static void
 lc_kill_all(struct store *st, const char *id)
 {
 	struct err e = {0};
 	struct cg *cg = cg_open(id, &e);
-	struct ctr_info c;
 	if (cg) {
 		cg_kill_all(cg, SIGKILL, &e);
 		cg_free(cg);
 	}
-	if (ctr_load(st, id, &c, &e) == 0) {
-		if (c.state && ctr_alive(json_root(c.state)))
-			kill(c.pid, SIGKILL);
-		ctr_info_free(&c);
-	}
+	ctr_signal(st, id, SIGKILL, 1, &e);
 }
 
 /* ---------------------------------------------------------------- stop, kill, wait */
 
+/* The stop signal, secs to honour it, then SIGKILL; back once the end is recorded.  Marked as
+ * wanted, so a --restart policy does not start it again. */
 static int
 lc_stop_one(struct store *st, const char *arg, int secs, int sig, struct err *e)
 {
 	char id[65];
 	struct ctr_info c;
-	int code, ms;
+	int code;
 	if (ctr_resolve(st, arg, id, e) < 0 || ctr_load(st, id, &c, e) < 0)
 		return -1;
-	if (c.state && ctr_alive(json_root(c.state))) {
-		if (sig <= 0)
-			sig = lc_stop_signal(st, &c);
-		if (kill(c.pid, sig) < 0 && errno != ESRCH) {
-			err_sys(e, "kill %.12s", id);
-			ctr_info_free(&c);
-			return -1;
-		}
-		for (ms = 0; ms < secs * 1000 && ctr_alive(json_root(c.state)); ms += 20)
-			usleep(20000);
-		if (ctr_alive(json_root(c.state)))
-			lc_kill_all(st, id);
-	}
+	if (sig <= 0)
+		sig = lc_stop_signal(st, &c);
 	ctr_info_free(&c);
-	if (!lc_wait_settled(st, id, 30000, &code))
+	if (ctr_signal(st, id, sig, 1, e) < 0) {
+		if (e->code != ERR_USAGE)
+			return -1;
+		return 0; /* not running: stopping it is fine */
+	}
+	if (!ctr_wait_settled(st, id, secs * 1000, &code))
+		lc_kill_all(st, id);
+	if (!ctr_wait_settled(st, id, 30000, &code))
 		return err_set(e, ERR_SYS, "container %.12s did not stop", id);
 	return 0;
 }
@@ -195,22 +175,25 @@ cmd_kill(int argc, char **argv)
 	for (; i < argc; i++) {
 		char id[65];
 		struct ctr_info c;
+		int mark;
 		any = 1;
 		if (ctr_resolve(&st, argv[i], id, &e) < 0 || ctr_load(&st, id, &c, &e) < 0) {
 			fprintf(stderr, "dock: kill %s: %s\n", argv[i], e.msg);
 			failed = 1;
 			continue;
 		}
-		if (!c.state || !ctr_alive(json_root(c.state))) {
-			fprintf(stderr, "dock: kill %s: Container %s is not running\n", argv[i], argv[i]);
-			failed = 1;
-		} else if (kill(c.pid, sig) < 0) {
-			fprintf(stderr, "dock: kill %s: %s\n", argv[i], strerror(errno));
+		/* as Docker: SIGKILL or the stop signal means "stop", and no restart follows */
+		mark = sig == SIGKILL || sig == lc_stop_signal(&st, &c);
+		ctr_info_free(&c);
+		if (ctr_signal(&st, id, sig, mark, &e) < 0) {
+			if (e.code == ERR_USAGE)
+				fprintf(stderr, "dock: kill %s: Container %s is not running\n", argv[i], argv[i]);
+			else
+				fprintf(stderr, "dock: kill %s: %s\n", argv[i], e.msg);
 			failed = 1;
 		} else {
 			printf("%s\n", argv[i]);
 		}
-		ctr_info_free(&c);
 	}
 	if (!any)
 		die("kill: requires at least 1 argument (see 'dock kill --help')");
@@ -232,11 +215,27 @@ cmd_wait(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		char id[65];
 		if (ctr_resolve(&st, argv[i], id, &e) < 0) {
+			if (ctr_exit_find(&st, argv[i], &code) == 0) { /* a --rm container, just gone */
+				printf("%d\n", code);
+				continue;
+			}
 			fprintf(stderr, "dock: wait %s: %s\n", argv[i], e.msg);
 			failed = 1;
 			continue;
 		}
-		lc_wait_settled(&st, id, -1, &code);
+		{
+			/* held while waiting: a --rm container's supervisor lets us read its exit code
+			 * before it removes the record */
+			int w = ctr_waiters(&st, id, 0, -1);
+			ctr_wait_settled(&st, id, -1, &code);
+			if (w >= 0)
+				close(w);
+		}
+		if (code < 0 && ctr_exit_find(&st, id, &code) < 0) {
+			fprintf(stderr, "dock: wait %s: No such container: %s\n", argv[i], argv[i]);
+			failed = 1;
+			continue;
+		}
 		printf("%d\n", code);
 		fflush(stdout);
 	}
@@ -500,20 +499,31 @@ lc_start_one(const char *arg, int64_t *log_at, char id_out[65])
 		store_close(&c.st);
 		return 1;
 	}
-	status = !strcmp(info.status, "running") || !strcmp(info.status, "paused");
+	ctr_info_free(&info);
+	/* two starts at once: the second finds it running; the lock passes to the supervisor */
+	if ((c.ctr_lockfd = ctr_lock(&c.st, id_out, &e)) < 0 || ctr_load(&c.st, id_out, &info, &e) < 0) {
+		fprintf(stderr, "dock: start %s: %s\n", arg, e.msg);
+		store_close(&c.st);
+		return 1;
+	}
+	status = !strcmp(info.status, "running") || !strcmp(info.status, "paused") ||
+		 !strcmp(info.status, "restarting");
 	ctr_info_free(&info);
 	snprintf(path, sizeof path, "containers/%s/container.log", id_out);
 	*log_at = fstatat(c.st.fd, path, &sb, 0) == 0 ? (int64_t)sb.st_size : 0;
 	if (status) { /* running already: nothing to do, as Docker */
+		close(c.ctr_lockfd);
 		store_close(&c.st);
 		return 0;
 	}
 	if (run_from_record(&c, id_out, &cfgj, &e) < 0) {
 		fprintf(stderr, "dock: start %s: %s\n", arg, e.msg);
+		close(c.ctr_lockfd);
 		store_close(&c.st);
 		return 1;
 	}
 	status = run_detached(&c);
+	close(c.ctr_lockfd);
 	json_free(cfgj);
 	store_close(&c.st);
 	return status;
@@ -597,4 +607,104 @@ cmd_restart(int argc, char **argv)
 		fflush(stdout);
 	}
 	return failed;
+}
+
+/* ---------------------------------------------------------------- pause, unpause, rename */
+
+/* Freeze or thaw every process of a running container (the freezer cgroup), under its lock. */
+static int
+lc_pause_one(struct store *st, const char *arg, int frozen, struct err *e)
+{
+	char id[65];
+	struct ctr_info c;
+	struct ctr_state cs;
+	struct cg *cg;
+	int lk, r = -1;
+	if (ctr_resolve(st, arg, id, e) < 0 || (lk = ctr_lock(st, id, e)) < 0)
+		return -1;
+	if (ctr_load(st, id, &c, e) < 0) {
+		close(lk);
+		return -1;
+	}
+	ctr_state_of(&c, &cs);
+	if (strcmp(c.status, "running") && strcmp(c.status, "paused"))
+		err_set(e, ERR_USAGE, "Container %s is not running", id);
+	else if (frozen && !strcmp(c.status, "paused"))
+		err_set(e, ERR_USAGE, "Container %s is already paused", id);
+	else if (!frozen && strcmp(c.status, "paused"))
+		err_set(e, ERR_USAGE, "Container %s is not paused", id);
+	else if (!(cg = cg_open(id, e)))
+		err_ctx(e, "cannot %s: the container has no cgroup", frozen ? "pause" : "unpause");
+	else {
+		if (cg_freeze(cg, frozen, e) == 0) {
+			cs.status = frozen ? "paused" : "running";
+			r = ctr_state_write(st, id, &cs, e);
+		}
+		cg_free(cg);
+	}
+	ctr_info_free(&c);
+	close(lk);
+	return r;
+}
+
+static int
+lc_pause_cmd(int argc, char **argv, int frozen)
+{
+	struct store st;
+	struct err e = {0};
+	const char *name = frozen ? "pause" : "unpause";
+	int i, failed = 0;
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("Usage: dock %s CONTAINER [CONTAINER...]\n\n%s all processes within one or more "
+		       "containers.\n", name, frozen ? "Pause" : "Unpause");
+		return 0;
+	}
+	for (i = 1; i < argc; i++)
+		if (argv[i][0] == '-')
+			die("%s: unknown option %s", name, argv[i]);
+	if (argc < 2)
+		die("%s: requires at least 1 argument (see 'dock %s --help')", name, name);
+	lc_store(&st);
+	for (i = 1; i < argc; i++) {
+		if (lc_pause_one(&st, argv[i], frozen, &e) < 0) {
+			fprintf(stderr, "dock: %s %s: %s\n", name, argv[i], e.msg);
+			failed = 1;
+		} else {
+			printf("%s\n", argv[i]);
+		}
+	}
+	store_close(&st);
+	return failed;
+}
+
+int
+cmd_pause(int argc, char **argv)
+{
+	return lc_pause_cmd(argc, argv, 1);
+}
+
+int
+cmd_unpause(int argc, char **argv)
+{
+	return lc_pause_cmd(argc, argv, 0);
+}
+
+int
+cmd_rename(int argc, char **argv)
+{
+	struct store st;
+	struct err e = {0};
+	char id[65];
+	int lk;
+	cli_help_exit(argc, argv, "Usage: dock rename CONTAINER NEW_NAME\n\nRename a container.\n");
+	if (argc != 3 || argv[1][0] == '-')
+		die("rename: requires exactly 2 arguments (see 'dock rename --help')");
+	lc_store(&st);
+	if (ctr_resolve(&st, argv[1], id, &e) < 0)
+		die("rename: %s", e.msg);
+	if ((lk = ctr_lock(&st, id, &e)) < 0 || ctr_rename(&st, id, argv[2][0] == '/' ? argv[2] + 1 : argv[2], &e) < 0)
+		die("rename: %s", e.msg);
+	close(lk);
+	store_close(&st);
+	return 0;
 }

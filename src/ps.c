@@ -7,6 +7,8 @@
 #include <dirent.h>
 #include <signal.h>
 #include <time.h>
+#include <poll.h>
+#include <sys/inotify.h>
 
 
 /* ---------------------------------------------------------------- loading */
@@ -23,6 +25,20 @@ ctr_alive(const struct jv *state)
 	if (json_int(json_get(state, "PidStart"), &start) == 0 && start > 0)
 		return ctr_pid_start((int)pid) == (uint64_t)start;
 	return ctr_pid_start((int)pid) != 0;
+}
+
+/* Is the recorded supervisor still alive (PID and start time)? */
+static int
+ctr_sup_alive(const struct jv *state)
+{
+	int64_t pid = 0, start = 0;
+	if (json_int(json_get(state, "SupervisorPid"), &pid) < 0 || pid <= 0)
+		return 0;
+	if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+		return 0;
+	if (json_int(json_get(state, "SupervisorStart"), &start) == 0 && start > 0)
+		return ctr_pid_start((int)pid) == (uint64_t)start;
+	return 1;
 }
 
 void
@@ -56,6 +72,8 @@ ctr_load(struct store *st, const char *id, struct ctr_info *c, struct err *e)
 		c->pid = (int)v;
 	if (json_int(json_get(s, "ExitCode"), &v) == 0)
 		c->exit_code = (int)v;
+	if (json_int(json_get(s, "RestartCount"), &v) == 0)
+		c->restart_count = (int)v;
 	c->created = cli_parse_time(json_getstr(json_root(c->cfg), "Created"));
 	c->started = cli_parse_time(json_getstr(s, "StartedAt"));
 	c->finished = cli_parse_time(json_getstr(s, "FinishedAt"));
@@ -64,6 +82,9 @@ ctr_load(struct store *st, const char *id, struct ctr_info *c, struct err *e)
 		c->status = "exited";
 		if (c->exit_code == 0)
 			c->exit_code = 255;
+		c->pid = 0;
+	} else if (!strcmp(c->status, "restarting") && !ctr_sup_alive(s)) {
+		c->status = "exited"; /* it waited to start again, and its supervisor died */
 		c->pid = 0;
 	}
 	return 0;
@@ -132,6 +153,71 @@ ctr_resolve(struct store *st, const char *name, char id[65], struct err *e)
 	return err_set(e, ERR_NOTFOUND, "No such container: %s", name);
 }
 
+/* ---------------------------------------------------------------- tables */
+
+/* Characters (UTF-8 code points) in s[0..n), as Go's tabwriter counts them. */
+static size_t
+ctr_runes(const char *s, size_t n)
+{
+	size_t i, r = 0;
+	for (i = 0; i < n; i++)
+		r += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return r;
+}
+
+/* Print lines of tab-separated cells the way docker's tables come out of Go's text/tabwriter
+ * (minwidth 10, padding 3, padded with spaces): a tab-terminated cell is padded to its column's
+ * widest cell plus 3, at least 10; the last cell of a line is printed as it is. */
+void
+ctr_table(const char *text, FILE *f)
+{
+	size_t w[64] = {0}, ncol = 0;
+	const char *p, *line;
+	for (line = text; *line;) {
+		const char *end = strchr(line, '\n');
+		size_t col = 0;
+		if (!end)
+			end = line + strlen(line);
+		for (p = line; p < end && col < 64;) {
+			const char *tab = memchr(p, '\t', (size_t)(end - p));
+			size_t cw;
+			if (!tab)
+				break;
+			cw = ctr_runes(p, (size_t)(tab - p)) + 3;
+			if (cw < 10)
+				cw = 10;
+			if (cw > w[col])
+				w[col] = cw;
+			col++;
+			p = tab + 1;
+		}
+		if (col > ncol)
+			ncol = col;
+		line = *end ? end + 1 : end;
+	}
+	for (line = text; *line;) {
+		const char *end = strchr(line, '\n');
+		size_t col = 0;
+		if (!end)
+			end = line + strlen(line);
+		for (p = line; p < end;) {
+			const char *tab = memchr(p, '\t', (size_t)(end - p));
+			size_t cw;
+			if (!tab || col >= 64) {
+				fwrite(p, 1, (size_t)(end - p), f);
+				break;
+			}
+			fwrite(p, 1, (size_t)(tab - p), f);
+			for (cw = ctr_runes(p, (size_t)(tab - p)); cw < w[col]; cw++)
+				fputc(' ', f);
+			col++;
+			p = tab + 1;
+		}
+		fputc('\n', f);
+		line = *end ? end + 1 : end;
+	}
+}
+
 /* ---------------------------------------------------------------- dock ps */
 
 /* Docker's STATUS column. */
@@ -147,6 +233,9 @@ ctr_status_text(const struct ctr_info *c, char *out, size_t n)
 		cli_duration(now - (c->finished > 0 ? c->finished : c->created > 0 ? c->created : now), d,
 			     sizeof d);
 		snprintf(out, n, "Exited (%d) %s ago", c->exit_code, d);
+	} else if (!strcmp(c->status, "restarting")) {
+		cli_duration(now - (c->finished > 0 ? c->finished : now), d, sizeof d);
+		snprintf(out, n, "Restarting (%d) %s ago", c->exit_code, d);
 	} else {
 		snprintf(out, n, "Created");
 	}
@@ -154,7 +243,7 @@ ctr_status_text(const struct ctr_info *c, char *out, size_t n)
 
 /* The row of a container as a JSON object with Docker's --format field names. */
 static void
-ctr_row_json(const struct ctr_info *c, int notrunc, struct buf *out)
+ctr_row_json(struct store *st, const struct ctr_info *c, int notrunc, int size, struct buf *out)
 {
 	struct jw w;
 	struct buf cmd = {0};
@@ -203,14 +292,40 @@ ctr_row_json(const struct ctr_info *c, int notrunc, struct buf *out)
 	{ char ports[1024]; port_ps(c, ports, sizeof ports); jw_str(&w, ports); }
 	jw_key(&w, "Names");
 	jw_str(&w, c->name);
+	if (size) {
+		/* Docker's "0B (virtual 4.26MB)": the writable layer, and that plus the image */
+		char rw[32], virt[32], both[80];
+		int64_t img = 0, sz = ctr_size_rw(st, c->id);
+		struct buf b = {0};
+		struct err e = {0};
+		struct json *j;
+		if (json_getstr(cfg, "Image") && store_image_read(st, json_getstr(cfg, "Image"), &b, &e) == 0 &&
+		    (j = json_parse(b.p, b.len, &e))) {
+			json_int(json_get(json_root(j), "Size"), &img);
+			json_free(j);
+		}
+		buf_free(&b);
+		cli_size(sz, rw, sizeof rw);
+		cli_size(sz + img, virt, sizeof virt);
+		snprintf(both, sizeof both, "%s (virtual %s)", rw, virt);
+		jw_key(&w, "Size");
+		jw_str(&w, both);
+	}
 	jw_obj_end(&w);
 	buf_free(&cmd);
 }
 
+/* Newest first.  Created is RFC 3339 in UTC with nanoseconds, fixed width: the strings sort as
+ * the times do, to the nanosecond (the parsed seconds would tie). */
 static int
 ctr_cmp_created(const void *a, const void *b)
 {
 	const struct ctr_info *x = a, *y = b;
+	const char *cx = x->cfg ? json_getstr(json_root(x->cfg), "Created") : NULL;
+	const char *cy = y->cfg ? json_getstr(json_root(y->cfg), "Created") : NULL;
+	int r = cx && cy ? strcmp(cy, cx) : 0;
+	if (r)
+		return r;
 	return x->created < y->created ? 1 : x->created > y->created ? -1 : strcmp(x->id, y->id);
 }
 
@@ -264,7 +379,8 @@ static const char ps_usage[] =
 int
 cmd_ps(int argc, char **argv)
 {
-	int all = 0, quiet = 0, notrunc = 0, i;
+	int all = 0, quiet = 0, notrunc = 0, size = 0, is_table = 0, i;
+	struct buf table = {0};
 	long last = -1;
 	const char *format = NULL;
 	char *filters[32];
@@ -280,6 +396,7 @@ cmd_ps(int argc, char **argv)
 			/* combined short flags: -aq, -lq */
 			all |= strchr(o, 'a') != NULL;
 			quiet |= strchr(o, 'q') != NULL;
+			size |= strchr(o, 's') != NULL;
 			if (strchr(o, 'l'))
 				last = 1;
 			continue;
@@ -303,7 +420,7 @@ cmd_ps(int argc, char **argv)
 		else if (!strncmp(o, "--format=", 9))
 			format = o + 9;
 		else if (!strcmp(o, "-s") || !strcmp(o, "--size"))
-			;
+			size = 1;
 		else
 			die("ps: unknown option %s (see 'dock ps --help')", o);
 	}
@@ -319,7 +436,12 @@ cmd_ps(int argc, char **argv)
 	}
 	free(ids);
 	qsort(cs, n, sizeof *cs, ctr_cmp_created);
-	if (format && !strncmp(format, "table", 5)) {
+	if (!format)
+		format = size ? "table {{.ID}}\\t{{.Image}}\\t{{.Command}}\\t{{.RunningFor}}\\t{{.Status}}\\t"
+				"{{.Ports}}\\t{{.Names}}\\t{{.Size}}"
+			      : "table {{.ID}}\\t{{.Image}}\\t{{.Command}}\\t{{.RunningFor}}\\t{{.Status}}\\t"
+				"{{.Ports}}\\t{{.Names}}";
+	if (!strncmp(format, "table", 5)) {
 		/* "table {{.A}}\t{{.B}}": a header line from the field names */
 		const char *p = format + 5;
 		struct buf h = {0};
@@ -332,7 +454,8 @@ cmd_ps(int argc, char **argv)
 				static const char *const map[][2] = {
 					{"ID", "CONTAINER ID"}, {"Image", "IMAGE"}, {"Command", "COMMAND"},
 					{"CreatedAt", "CREATED AT"}, {"RunningFor", "CREATED"}, {"Status", "STATUS"},
-					{"Ports", "PORTS"}, {"Names", "NAMES"}, {"State", "STATE"}};
+					{"Ports", "PORTS"}, {"Names", "NAMES"}, {"State", "STATE"},
+					{"Size", "SIZE"}};
 				size_t m;
 				if (!end || !dot || dot > end)
 					break;
@@ -348,12 +471,12 @@ cmd_ps(int argc, char **argv)
 				buf_addc(&h, *p);
 			}
 		}
-		if (!quiet)
-			printf("%s\n", h.p ? h.p : "");
+		if (!quiet) {
+			buf_adds(&table, h.p ? h.p : "");
+			buf_addc(&table, '\n');
+		}
 		buf_free(&h);
-	} else if (!format && !quiet) {
-		printf("%-12s   %-20s   %-22s   %-16s   %-26s   %-5s   %s\n", "CONTAINER ID", "IMAGE",
-		       "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES");
+		is_table = 1;
 	}
 	for (k = 0; k < n; k++) {
 		struct ctr_info *c = &cs[k];
@@ -361,7 +484,8 @@ cmd_ps(int argc, char **argv)
 		struct json *rj;
 		if (!c->cfg)
 			continue;
-		if (!all && strcmp(c->status, "running") && strcmp(c->status, "paused"))
+		if (!all && strcmp(c->status, "running") && strcmp(c->status, "paused") &&
+		    strcmp(c->status, "restarting"))
 			continue;
 		if (!ctr_filter_match(c, filters, nf))
 			continue;
@@ -372,26 +496,29 @@ cmd_ps(int argc, char **argv)
 			printf("%.*s\n", notrunc ? 64 : 12, c->id);
 			continue;
 		}
-		ctr_row_json(c, notrunc, &row);
+		ctr_row_json(&st, c, notrunc, size, &row);
 		rj = json_parse(row.p, row.len, &e);
 		if (!rj)
 			die("ps: %s", e.msg);
-		if (format && !strcmp(format, "json")) {
+		if (!strcmp(format, "json")) {
 			printf("%s\n", row.p);
-		} else if (format) {
+		} else {
 			if (fmt_render(format, json_root(rj), &line, &e) < 0)
 				die("ps: %s", e.msg);
-			printf("%s\n", line.p ? line.p : "");
-		} else {
-			const struct jv *r = json_root(rj);
-			printf("%-12s   %-20s   %-22s   %-16s   %-26s   %-5s   %s\n", json_getstr(r, "ID"),
-			       json_getstr(r, "Image"), json_getstr(r, "Command"), json_getstr(r, "RunningFor"),
-			       json_getstr(r, "Status"), json_getstr(r, "Ports"), json_getstr(r, "Names"));
+			if (is_table) {
+				buf_adds(&table, line.p ? line.p : "");
+				buf_addc(&table, '\n');
+			} else {
+				printf("%s\n", line.p ? line.p : "");
+			}
 		}
 		json_free(rj);
 		buf_free(&row);
 		buf_free(&line);
 	}
+	if (is_table && table.p)
+		ctr_table(table.p, stdout);
+	buf_free(&table);
 	for (k = 0; k < n; k++)
 		ctr_info_free(&cs[k]);
 	free(cs);
@@ -429,7 +556,7 @@ ctr_inspect_json(const struct ctr_info *c, struct jw *w)
 	jw_key(w, "Paused");
 	jw_bool(w, !strcmp(c->status, "paused"));
 	jw_key(w, "Restarting");
-	jw_bool(w, 0);
+	jw_bool(w, !strcmp(c->status, "restarting"));
 	jw_key(w, "OOMKilled");
 	jw_bool(w, json_type(json_get(s, "OOMKilled")) == JSON_TRUE);
 	jw_key(w, "Dead");
@@ -453,7 +580,7 @@ ctr_inspect_json(const struct ctr_info *c, struct jw *w)
 	jw_key(w, "Name");
 	jw_str(w, name);
 	jw_key(w, "RestartCount");
-	jw_int(w, 0);
+	jw_int(w, c->restart_count);
 	jw_key(w, "Config");
 	if (json_get(cfg, "Config"))
 		jw_value(w, json_get(cfg, "Config"));
@@ -624,36 +751,167 @@ ctr_settled(struct store *st, const char *id, int *code)
 	status = json_getstr(s, "Status");
 	if (json_int(json_get(s, "ExitCode"), &v) == 0)
 		*code = (int)v;
+	json_int(json_get(s, "SupervisorPid"), &sup);
 	if (status && (!strcmp(status, "running") || !strcmp(status, "paused"))) {
-		json_int(json_get(s, "SupervisorPid"), &sup);
-		if (ctr_alive(s) || (sup > 0 && sup != getpid() && kill((pid_t)sup, 0) == 0))
+		if (ctr_alive(s) || (sup > 0 && sup != getpid() && ctr_sup_alive(s)))
 			r = 0;
 		else
 			*code = 255; /* as ps says of it */
+	} else if (status && !strcmp(status, "restarting")) {
+		if (sup != getpid() && ctr_sup_alive(s))
+			r = 0;
 	}
 	json_free(j);
 	buf_free(&b);
 	return r;
 }
 
-/* SIGKILL a running container (its recorded process, checked by start time) and wait for it. */
+/* Wait until the container's end is recorded (ctr_settled), at most ms (< 0: no limit); 1 when it
+ * is.  Woken by inotify on its directory (state.json is renamed into place), with a 100 ms poll
+ * beside it for ends nobody records (a supervisor killed with -9). */
+int
+ctr_wait_settled(struct store *st, const char *id, int ms, int *code)
+{
+	char path[200];
+	int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK), r;
+	int64_t start = now_ns();
+	snprintf(path, sizeof path, "/proc/self/fd/%d/containers/%s", st->fd, id);
+	if (fd >= 0 && inotify_add_watch(fd, path, IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF |
+						   IN_MOVE_SELF) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	for (;;) {
+		struct pollfd p;
+		int64_t left = ms < 0 ? 100 : ms - (now_ns() - start) / 1000000;
+		char ev[4096];
+		if (ctr_settled(st, id, code)) {
+			r = 1;
+			break;
+		}
+		if (left <= 0) {
+			r = 0;
+			break;
+		}
+		p.fd = fd;
+		p.events = POLLIN;
+		if (fd >= 0) {
+			if (poll(&p, 1, left < 100 ? (int)left : 100) > 0)
+				while (read(fd, ev, sizeof ev) > 0)
+					;
+		} else {
+			usleep(left < 20 ? (useconds_t)left * 1000 : 20000);
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+/* Send sig to a container under its lock.  mark: the end is wanted (stop, kill, rm -f), so its
+ * supervisor does not start it again.  A paused container is thawed after the signal, as Docker
+ * does, so that the signal is taken at once.  A restarting one is only marked.  ERR_USAGE "is not
+ * running" when there is nothing to signal. */
+int
+ctr_signal(struct store *st, const char *id, int sig, int mark, struct err *e)
+{
+	struct ctr_info c;
+	struct ctr_state cs;
+	int lk = ctr_lock(st, id, e), r = 0;
+	if (lk < 0)
+		return -1;
+	if (ctr_load(st, id, &c, e) < 0) {
+		close(lk);
+		return -1;
+	}
+	ctr_state_of(&c, &cs);
+	if (!strcmp(c.status, "restarting")) {
+		if (mark && !cs.stop_requested) {
+			cs.stop_requested = 1;
+			r = ctr_state_write(st, id, &cs, e);
+		}
+		goto out;
+	}
+	if (strcmp(c.status, "running") && strcmp(c.status, "paused")) {
+		r = err_set(e, ERR_USAGE, "Container %.12s is not running", id);
+		goto out;
+	}
+	if (mark && !cs.stop_requested) {
+		cs.stop_requested = 1;
+		if (ctr_state_write(st, id, &cs, e) < 0) {
+			r = -1;
+			goto out;
+		}
+	}
+	if (kill(c.pid, sig) < 0 && errno != ESRCH) {
+		r = err_sys(e, "kill %.12s", id);
+		goto out;
+	}
+	if (!strcmp(c.status, "paused")) {
+		struct err ce = {0};
+		struct cg *cg = cg_open(id, &ce);
+		if (cg && cg_freeze(cg, 0, &ce) == 0) {
+			cs.status = "running";
+			ctr_state_write(st, id, &cs, &ce);
+		}
+		if (cg)
+			cg_free(cg);
+	}
+out:
+	ctr_info_free(&c);
+	close(lk);
+	return r;
+}
+
+/* SIGKILL a running container (its recorded process, checked by start time) and wait for its end
+ * to be recorded. */
 static int
 ctr_kill_wait(struct store *st, const struct ctr_info *c, struct err *e)
 {
-	int i, code;
-	const struct jv *s = c->state ? json_root(c->state) : NULL;
-	if (!s || !ctr_alive(s))
+	int code;
+	struct cg *cg;
+	if (ctr_signal(st, c->id, SIGKILL, 1, e) < 0 && e->code != ERR_USAGE)
+		return -1;
+	if (ctr_wait_settled(st, c->id, 5000, &code))
 		return 0;
-	if (kill(c->pid, SIGKILL) < 0 && errno != ESRCH)
-		return err_sys(e, "kill %.12s", c->id);
-	for (i = 0; i < 1000 && ctr_alive(s); i++)
-		usleep(10000);
-	if (ctr_alive(s))
+	/* what outlived PID 1 in its cgroup */
+	if ((cg = cg_open(c->id, e))) {
+		cg_kill_all(cg, SIGKILL, e);
+		cg_free(cg);
+	}
+	if (!ctr_wait_settled(st, c->id, 10000, &code))
 		return err_set(e, ERR_SYS, "container %.12s did not stop", c->id);
-	/* a supervisor records the end: not while the record is being removed */
-	for (i = 0; i < 500 && !ctr_settled(st, c->id, &code); i++)
-		usleep(10000);
 	return 0;
+}
+
+/* Remove a container that is not running, under its lock (a start that came first wins).  Gone
+ * already (its supervisor removed it: --rm) is fine. */
+static int
+ctr_remove_stopped(struct store *st, const char *id, struct err *e)
+{
+	struct ctr_info c;
+	int lk = ctr_lock(st, id, e), r;
+	if (lk < 0)
+		return e->code == ERR_NOTFOUND ? 0 : -1;
+	if (ctr_load(st, id, &c, e) < 0) {
+		close(lk);
+		return -1;
+	}
+	if (!strcmp(c.status, "running") || !strcmp(c.status, "paused") ||
+	    !strcmp(c.status, "restarting"))
+		r = err_set(e, ERR_USAGE, "cannot remove container \"/%s\": container is running", c.name);
+	else {
+		/* a rootless container's files belong to the IDs mapped in its user namespace: removed
+		 * from inside one mapped the same way */
+		struct err ue = {0};
+		int userns = st->rootless ? run_userns_open(&ue) : -1;
+		r = ctr_remove(st, id, NULL, userns, e);
+		if (userns >= 0)
+			close(userns);
+	}
+	ctr_info_free(&c);
+	close(lk);
+	return r;
 }
 
 static int
@@ -661,12 +919,12 @@ ctr_rm_one(struct store *st, const char *arg, int force, struct err *e)
 {
 	char id[65];
 	struct ctr_info c;
-	int r;
 	if (ctr_resolve(st, arg, id, e) < 0)
 		return -1;
 	if (ctr_load(st, id, &c, e) < 0)
 		return -1;
-	if (!strcmp(c.status, "running") || !strcmp(c.status, "paused")) {
+	if (!strcmp(c.status, "running") || !strcmp(c.status, "paused") ||
+	    !strcmp(c.status, "restarting")) {
 		if (!force) {
 			err_set(e, ERR_USAGE, "cannot remove container \"/%s\": container is running: "
 				"stop the container before removing or force remove", c.name);
@@ -678,9 +936,8 @@ ctr_rm_one(struct store *st, const char *arg, int force, struct err *e)
 			return -1;
 		}
 	}
-	r = ctr_remove(st, id, c.name, -1, e);
 	ctr_info_free(&c);
-	return r;
+	return ctr_remove_stopped(st, id, e);
 }
 
 int
@@ -720,38 +977,101 @@ cmd_rm(int argc, char **argv)
 	return failed;
 }
 
-static int
-ctr_prune(int argc, char **argv)
+/* Bytes in the regular files below dirfd/path (a container's writable layer), not following
+ * symlinks; depth capped so a hostile tree cannot exhaust the stack. */
+static int64_t
+ctr_tree_size(int at, const char *path, int depth)
 {
-	struct store st;
+	int fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	int64_t total = 0;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	while ((de = readdir(d))) {
+		struct stat sb;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISREG(sb.st_mode))
+			total += (int64_t)sb.st_size;
+		else if (S_ISDIR(sb.st_mode) && depth < 64)
+			total += ctr_tree_size(dirfd(d), de->d_name, depth + 1);
+	}
+	closedir(d);
+	return total;
+}
+
+/* The size of a container's writable layer (Docker's SizeRw). */
+int64_t
+ctr_size_rw(struct store *st, const char *id)
+{
+	char path[160];
+	snprintf(path, sizeof path, "containers/%s/upper", id);
+	return ctr_tree_size(st->fd, path, 0);
+}
+
+/* Remove every container that is not running (nor paused, nor waiting to restart).  Prints
+ * "Deleted Containers:" and their IDs when any went; adds their writable layers' bytes to *freed.
+ * Returns the number that could not be removed. */
+int
+ctr_prune_stopped(struct store *st, int64_t *freed)
+{
 	struct err e = {0};
 	size_t n, k;
-	char **ids;
-	int failed = 0, i;
-	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], "-f") && strcmp(argv[i], "--force"))
-			die("container prune: unknown option %s", argv[i]);
-	cli_store(&st);
-	ids = ctr_list(&st, &n);
-	printf("Deleted Containers:\n");
+	char **ids = ctr_list(st, &n);
+	int failed = 0, header = 0;
 	for (k = 0; k < n; k++) {
 		struct ctr_info c;
-		if (ctr_load(&st, ids[k], &c, &e) == 0 && strcmp(c.status, "running") &&
-		    strcmp(c.status, "paused")) {
-			if (ctr_remove(&st, ids[k], c.name, -1, &e) < 0) {
-				fprintf(stderr, "dock: container prune: %s\n", e.msg);
-				failed = 1;
+		if (ctr_load(st, ids[k], &c, &e) == 0 && strcmp(c.status, "running") &&
+		    strcmp(c.status, "paused") && strcmp(c.status, "restarting")) {
+			int64_t sz = ctr_size_rw(st, ids[k]);
+			if (ctr_remove_stopped(st, ids[k], &e) < 0) {
+				fprintf(stderr, "dock: prune: %s\n", e.msg);
+				failed++;
 			} else {
+				if (!header++)
+					printf("Deleted Containers:\n");
 				printf("%s\n", ids[k]);
+				*freed += sz;
 			}
 		}
 		ctr_info_free(&c);
 		free(ids[k]);
 	}
 	free(ids);
-	printf("\nTotal reclaimed space: 0B\n");
-	store_close(&st);
+	if (header)
+		printf("\n");
 	return failed;
+}
+
+static int
+ctr_prune(int argc, char **argv)
+{
+	struct store st;
+	int64_t freed = 0;
+	int failed, i, force = 0;
+	char sz[32];
+	cli_help_exit(argc, argv, "Usage: dock container prune [OPTIONS]\n\nRemove all stopped "
+				  "containers.\n\nOptions:\n"
+				  "  -f, --force   do not prompt for confirmation\n");
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-f") && strcmp(argv[i], "--force"))
+			die("container prune: unknown option %s", argv[i]);
+		force = 1;
+	}
+	if (!force && !image_confirm("WARNING! This will remove all stopped containers."))
+		return 0;
+	cli_store(&st);
+	failed = ctr_prune_stopped(&st, &freed);
+	cli_size(freed, sz, sizeof sz);
+	printf("Total reclaimed space: %s\n", sz);
+	store_close(&st);
+	return failed != 0;
 }
 
 int

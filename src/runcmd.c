@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <sys/sysmacros.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <linux/filter.h>
 #include <linux/capability.h>
 
@@ -53,6 +54,8 @@ static const char run_usage[] =
 	"      --blkio-weight N        block I/O weight; --device-read-bps/--device-write-bps DEV:RATE\n"
 	"      --pull missing|always|never\n"
 	"      --read-only             mount the root filesystem read-only\n"
+	"      --restart POLICY        no, on-failure[:N], always, unless-stopped (-d: carried out\n"
+	"                              by the container's supervisor while it lives)\n"
 	"      --rm                    remove the container when it exits\n"
 	"  -t, --tty                   allocate a pseudo-terminal\n"
 	"      --tmpfs PATH[:OPTS]     mount a tmpfs\n"
@@ -477,6 +480,29 @@ run_optval(int argc, char **argv, int *i, const char *s, const char *l)
 	return NULL;
 }
 
+/* --restart no|always|unless-stopped|on-failure[:N] */
+static void
+run_restart_opt(struct run_args *a, const char *v)
+{
+	const char *colon = strchr(v, ':');
+	size_t n = colon ? (size_t)(colon - v) : strlen(v);
+	a->restart_max = 0;
+	if (colon) {
+		char *end;
+		long m = strtol(colon + 1, &end, 10);
+		if (n != 10 || strncmp(v, "on-failure", 10))
+			die("invalid restart policy '%s': a maximum retry count goes with on-failure only", v);
+		if (!colon[1] || *end || m < 0 || m > 1000000)
+			die("invalid restart policy '%s': bad maximum retry count", v);
+		a->restart_max = (int)m;
+	}
+	if ((n == 2 && !strncmp(v, "no", 2)) || (n == 6 && !strncmp(v, "always", 6)) ||
+	    (n == 14 && !strncmp(v, "unless-stopped", 14)) || (n == 10 && !strncmp(v, "on-failure", 10)))
+		a->restart = n == 2 ? "no" : n == 6 ? "always" : n == 14 ? "unless-stopped" : "on-failure";
+	else
+		die("invalid restart policy '%s': want no, always, unless-stopped or on-failure[:N]", v);
+}
+
 static void
 run_parse(struct run_args *a, int argc, char **argv)
 {
@@ -618,7 +644,9 @@ run_parse(struct run_args *a, int argc, char **argv)
 			else if (strncmp(v, "no-new-privileges", 17) && strncmp(v, "label", 5) &&
 				 strncmp(v, "apparmor", 8))
 				die("run: unsupported --security-opt %s", v);
-		} else if ((v = run_optval(argc, argv, &i, NULL, "--cap-add")))
+		} else if ((v = run_optval(argc, argv, &i, NULL, "--restart")))
+			run_restart_opt(a, v);
+		else if ((v = run_optval(argc, argv, &i, NULL, "--cap-add")))
 			a->cap_add |= run_cap_parse(v, &(int){0});
 		else if ((v = run_optval(argc, argv, &i, NULL, "--cap-drop")))
 			a->cap_drop |= run_cap_parse(v, &a->cap_drop_all);
@@ -628,6 +656,8 @@ run_parse(struct run_args *a, int argc, char **argv)
 	if (i >= argc)
 		die("run: requires at least 1 argument (see 'dock run --help')");
 	a->lim.devices_all = a->privileged;
+	if (a->rm && a->restart && strcmp(a->restart, "no"))
+		die("Conflicting options: --restart and --rm");
 	a->image = argv[i++];
 	a->cmd = argv + i;
 	a->ncmd = argc - i;
@@ -926,6 +956,10 @@ run_spec_json(struct jw *w, const struct run_spec *s, const struct run_args *a)
 	jw_bool(w, a->seccomp_unconfined);
 	jw_key(w, "SeccompProfile");
 	jw_str(w, a->seccomp_profile ? a->seccomp_profile : "");
+	jw_key(w, "RestartPolicy");
+	jw_str(w, a->restart ? a->restart : "no");
+	jw_key(w, "RestartMax");
+	jw_int(w, a->restart_max);
 	jw_key(w, "Mounts");
 	jw_arr(w);
 	for (i = 0; i < a->nmounts; i++) {
@@ -1074,6 +1108,13 @@ run_record(struct store *st, const char *id, const char *name, const struct run_
 	jw_key(&w, "PortBindings");
 	port_bindings_json(&w, a->ports, a->nports);
 	run_hostconfig_more(&w, a);
+	jw_key(&w, "RestartPolicy");
+	jw_obj(&w);
+	jw_key(&w, "Name");
+	jw_str(&w, a->restart ? a->restart : "no");
+	jw_key(&w, "MaximumRetryCount");
+	jw_int(&w, a->restart_max);
+	jw_obj_end(&w);
 	jw_obj_end(&w);
 	jw_key(&w, "Mounts");
 	jw_arr(&w);
@@ -1168,6 +1209,8 @@ run_ctx_init(struct run_ctx *c)
 	c->out[0] = c->out[1] = c->err[0] = c->err[1] = -1;
 	c->statusfd = -1;
 	c->usernsfd = -1;
+	c->ctr_lockfd = -1;
+	c->stdin_w = -1;
 	memset(&c->s, 0, sizeof c->s);
 	c->s.pty_slave = -1;
 }
@@ -1331,6 +1374,9 @@ run_from_record(struct run_ctx *c, const char *id, struct json **cfgjp, struct e
 	c->a.seccomp_unconfined = run_jbool(ds, "SeccompUnconfined");
 	if (json_getstr(ds, "SeccompProfile") && *json_getstr(ds, "SeccompProfile"))
 		c->a.seccomp_profile = json_getstr(ds, "SeccompProfile");
+	c->a.restart = json_getstr(ds, "RestartPolicy");
+	c->a.restart_max = (int)run_jint(ds, "RestartMax");
+	c->a.interactive = run_jbool(json_get(root, "Config"), "OpenStdin");
 	mounts = json_get(ds, "Mounts");
 	for (i = 0; i < json_len(mounts) && i < sizeof c->a.mounts / sizeof *c->a.mounts; i++) {
 		const struct jv *m = json_at(mounts, i);
@@ -1495,8 +1541,17 @@ run_launch(struct run_ctx *c, int *status)
 	c->pid = rp.pid;
 	c->usernsfd = rp.usernsfd;
 	ctr_now(c->started, sizeof c->started);
-	if (ctr_set_state_sup(&c->st, c->id, "running", rp.pid, getpid(), 0, c->started, NULL, 0, &e) < 0)
-		warn("%s", e.msg);
+	{
+		struct ctr_state cs;
+		memset(&cs, 0, sizeof cs);
+		cs.status = "running";
+		cs.pid = rp.pid;
+		cs.sup_pid = getpid();
+		cs.started = c->started;
+		cs.restart_count = c->restart_count;
+		if (ctr_state_write(&c->st, c->id, &cs, &e) < 0)
+			warn("%s", e.msg);
+	}
 	if (c->master >= 0) {
 		close(c->s.pty_slave);
 		c->s.pty_slave = -1;
@@ -1511,12 +1566,13 @@ run_launch(struct run_ctx *c, int *status)
 	return 0;
 }
 
-/* Wait for the container and record how it ended; no process of it outlives this. */
+/* Wait for the container; no process of it outlives this.  Returns its status; *oom: the OOM
+ * killer acted in it. */
 static int
-run_reap(struct run_ctx *c)
+run_wait_end(struct run_ctx *c, int *oom)
 {
 	struct err e = {0};
-	int wstatus, status, oom;
+	int wstatus, status;
 	while (waitpid(c->pid, &wstatus, 0) < 0) {
 		if (errno != EINTR) {
 			wstatus = 0;
@@ -1527,26 +1583,64 @@ run_reap(struct run_ctx *c)
 	run_tio_saved = 0;
 	status = WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : WEXITSTATUS(wstatus);
 	/* read before the cgroup goes */
-	oom = cg_oom_killed(c->cg);
+	*oom = cg_oom_killed(c->cg);
 	if (cg_kill_all(c->cg, SIGKILL, &e) < 0 && e.sys != EOPNOTSUPP)
 		warn("%s", e.msg);
 	if (cg_destroy(c->cg, &e) < 0)
 		warn("%s", e.msg);
 	cg_free(c->cg);
 	c->cg = NULL;
-	if (c->a.rm) {
+	return status;
+}
+
+/* Record the end: exited, or gone with --rm.  A supervisor records the exit code first and lets
+ * every `dock wait` read it (ctr_waiters) before the record goes. */
+static void
+run_record_end(struct run_ctx *c, int status, int oom)
+{
+	struct err e = {0};
+	struct ctr_state cs;
+	char finished[64];
+	int w;
+	if (c->a.rm && !c->detach) {
 		if (ctr_remove(&c->st, c->id, c->name, c->usernsfd, &e) < 0)
 			warn("%s", e.msg);
-	} else {
-		char finished[64];
-		ctr_now(finished, sizeof finished);
-		if (ctr_set_state(&c->st, c->id, "exited", 0, status, c->started, finished, oom, &e) < 0)
-			warn("%s", e.msg);
+		return;
 	}
+	ctr_now(finished, sizeof finished);
+	memset(&cs, 0, sizeof cs);
+	cs.status = "exited";
+	cs.exit_code = status;
+	cs.oom_killed = oom;
+	cs.started = c->started;
+	cs.finished = finished;
+	cs.restart_count = c->restart_count;
+	if (ctr_state_write(&c->st, c->id, &cs, &e) < 0)
+		warn("%s", e.msg);
+	if (!c->a.rm)
+		return;
+	w = ctr_waiters(&c->st, c->id, 1, 10000);
+	ctr_exit_note(&c->st, c->id, c->name, status);
+	if (ctr_remove(&c->st, c->id, c->name, c->usernsfd, &e) < 0)
+		warn("%s", e.msg);
+	if (w >= 0)
+		close(w);
+}
+
+/* Wait for the container and record how it ended. */
+static int
+run_reap(struct run_ctx *c)
+{
+	int oom, status = run_wait_end(c, &oom);
+	run_record_end(c, status, oom);
 	return status;
 }
 
 /* ---------------------------------------------------------------- the supervisor's log */
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
 
 #define RUN_LOG_MAX (10 << 20) /* container.log is rotated to container.log.1 past this */
 #define RUN_LOG_LINE 16384     /* longer lines are logged in pieces, as Docker does */
@@ -1656,6 +1750,9 @@ run_log_loop(struct run_ctx *c)
 	struct run_log l;
 	char buf[16384];
 	int exited = 0, k;
+	/* the container's exit wakes the loop at once, even while something it left holds the pipes
+	 * (a shell's background job); without pidfds, a 200 ms poll finds it */
+	int pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
 	memset(&l, 0, sizeof l);
 	l.st = &c->st;
 	l.id = c->id;
@@ -1666,8 +1763,8 @@ run_log_loop(struct run_ctx *c)
 	ss[1].name = "stderr";
 	ss[0].len = ss[1].len = 0;
 	for (;;) {
-		struct pollfd p[2];
-		nfds_t np = 0;
+		struct pollfd p[3];
+		nfds_t np = 0, ns;
 		int idx[2], r;
 		for (k = 0; k < 2; k++)
 			if (ss[k].fd >= 0) {
@@ -1677,12 +1774,19 @@ run_log_loop(struct run_ctx *c)
 			}
 		if (!np)
 			break;
+		ns = np;
+		if (pidfd >= 0 && !exited) {
+			p[np].fd = pidfd;
+			p[np++].events = POLLIN;
+		}
 		r = poll(p, np, exited ? 0 : 200);
 		if (r < 0 && errno != EINTR)
 			break;
 		if (r == 0 && exited)
 			break; /* exited and drained: a process it left holding the pipe is not waited for */
-		for (k = 0; r > 0 && k < (int)np; k++) {
+		if (r > 0 && np > ns && (p[ns].revents & POLLIN))
+			exited = 1; /* a pidfd is readable once its process has exited */
+		for (k = 0; r > 0 && k < (int)ns; k++) {
 			struct run_stream *s = &ss[idx[k]];
 			ssize_t n;
 			if (!(p[k].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -1705,10 +1809,116 @@ run_log_loop(struct run_ctx *c)
 	}
 	for (k = 0; k < 2; k++)
 		run_stream_end(&l, &ss[k]);
+	if (pidfd >= 0)
+		close(pidfd);
 	if (l.fd >= 0)
 		close(l.fd);
 	buf_free(&l.line);
 	c->master = -1;
+}
+
+/* ---------------------------------------------------------------- the supervisor */
+
+/* Docker's backoff between restarts, shortened: 100 ms doubling up to 10 s (Docker: up to 1
+ * minute), back to 100 ms after a run of 10 s or more. */
+#define RUN_BACKOFF_MIN_MS 100
+#define RUN_BACKOFF_MAX_MS 10000
+#define RUN_BACKOFF_RESET_NS (10LL * 1000000000)
+
+/* Has stop, kill or rm asked for the container's end (state.json's StopRequested)? */
+static int
+run_stop_requested(struct run_ctx *c)
+{
+	struct ctr_info info;
+	struct ctr_state cs;
+	struct err e = {0};
+	int r;
+	if (ctr_load(&c->st, c->id, &info, &e) < 0)
+		return 1; /* gone: nothing to restart */
+	ctr_state_of(&info, &cs);
+	r = cs.stop_requested;
+	ctr_info_free(&info);
+	return r;
+}
+
+/* The restart policy's answer for an exit with status.  Caller holds the container's lock. */
+static int
+run_should_restart(struct run_ctx *c, int status)
+{
+	const char *p = c->a.restart;
+	if (!p || !strcmp(p, "no") || run_stop_requested(c))
+		return 0;
+	if (!strcmp(p, "on-failure"))
+		return status != 0 && (c->a.restart_max <= 0 || c->restart_count < c->a.restart_max);
+	return 1; /* always, unless-stopped: the same while no daemon restarts */
+}
+
+/* The supervisor, once the container runs: log its output, record its end, and start it again as
+ * --restart says while nobody asked it to stop. */
+static void
+run_supervise(struct run_ctx *c)
+{
+	int backoff = RUN_BACKOFF_MIN_MS;
+	for (;;) {
+		struct err e = {0};
+		struct ctr_state cs;
+		char finished[64];
+		int64_t began = now_ns();
+		int status, oom, lk, waited, launched;
+		run_log_loop(c);
+		status = run_wait_end(c, &oom);
+		lk = ctr_lock(&c->st, c->id, &e);
+		if (lk < 0)
+			return; /* removed meanwhile */
+		if (!run_should_restart(c, status)) {
+			run_record_end(c, status, oom);
+			close(lk);
+			return;
+		}
+		if (now_ns() - began >= RUN_BACKOFF_RESET_NS)
+			backoff = RUN_BACKOFF_MIN_MS;
+		ctr_now(finished, sizeof finished);
+		memset(&cs, 0, sizeof cs);
+		cs.status = "restarting";
+		cs.sup_pid = getpid();
+		cs.exit_code = status;
+		cs.oom_killed = oom;
+		cs.started = c->started;
+		cs.finished = finished;
+		cs.restart_count = c->restart_count;
+		if (ctr_state_write(&c->st, c->id, &cs, &e) < 0)
+			warn("%s", e.msg);
+		close(lk);
+		for (waited = 0; waited < backoff && !run_stop_requested(c); waited += 20)
+			usleep(20000);
+		backoff = backoff * 2 > RUN_BACKOFF_MAX_MS ? RUN_BACKOFF_MAX_MS : backoff * 2;
+		if ((lk = ctr_lock(&c->st, c->id, &e)) < 0)
+			return;
+		if (run_stop_requested(c)) {
+			cs.stop_requested = 0;
+			cs.status = "exited";
+			cs.sup_pid = 0;
+			if (ctr_state_write(&c->st, c->id, &cs, &e) < 0)
+				warn("%s", e.msg);
+			close(lk);
+			return;
+		}
+		c->restart_count++;
+		c->restarting = 1;
+		if (!c->a.tty && (pipe2(c->out, O_CLOEXEC) < 0 || pipe2(c->err, O_CLOEXEC) < 0)) {
+			close(lk);
+			return;
+		}
+		launched = run_launch(c, &status) == 0;
+		if (c->out[1] >= 0) {
+			close(c->out[1]);
+			close(c->err[1]);
+			c->out[1] = c->err[1] = -1;
+		}
+		close(lk);
+		if (!launched)
+			return; /* run_launch recorded it as exited */
+	}
 }
 
 /* ---------------------------------------------------------------- detached */
@@ -1743,23 +1953,28 @@ run_detached(struct run_ctx *c)
 		for (fd = 3; fd < 1024; fd++)
 			if (fd != sp[1] && fd != c->st.fd && fd != c->st.lockfd && fd != c->st.tmpfd &&
 			    fd != c->out[0] && fd != c->out[1] && fd != c->err[0] && fd != c->err[1] &&
-			    fd != nul)
+			    fd != nul && fd != c->ctr_lockfd)
 				close(fd);
 		c->statusfd = sp[1];
 		c->detach = 1;
 		if (run_launch(c, &status) < 0)
 			_exit(status);
+		if (c->ctr_lockfd >= 0) { /* the starter's lock: it runs, the rest is ours */
+			close(c->ctr_lockfd);
+			c->ctr_lockfd = -1;
+		}
 		if (c->out[1] >= 0) {
 			close(c->out[1]);
 			close(c->err[1]);
+			c->out[1] = c->err[1] = -1;
 		}
 		/* a NUL ends what we said: the command runs (warnings may come before it) */
 		if (write(sp[1], "", 1) < 0)
 			_exit(125);
 		dup2(nul, 2);
 		close(sp[1]);
-		run_log_loop(c);
-		run_reap(c);
+		c->statusfd = nul; /* where a restart's errors go */
+		run_supervise(c);
 		_exit(0);
 	}
 	close(sp[1]);

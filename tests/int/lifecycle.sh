@@ -183,3 +183,330 @@ t_life_rm_and_survive() {
 	assert_contains "$OUT" "isatty"
 	assert_contains "$OUT" "hi"
 }
+
+t_life_pause_rename() {
+	local n1 n2
+	_life_pull || return 1
+	defer _life_cleanup
+	expect_ok dock run -d --name pz "$REG/busybox" \
+		sh -c "trap 'exit 0' TERM; i=0; while :; do echo \$i; i=\$((i+1)); sleep 0.1; done" || return 1
+	sleep 0.5
+	expect_ok dock pause pz || return 1
+	assert_eq pz "$OUT"
+	expect_ok dock ps --format '{{.Names}} {{.Status}}' || return 1
+	assert_match "$OUT" '^pz Up .* \(Paused\)$'
+	expect_ok dock inspect --format '{{.State.Status}} {{.State.Paused}} {{.State.Running}}' pz || return 1
+	assert_eq "paused true true" "$OUT"
+	# frozen: no output while paused
+	sleep 0.3
+	n1=$(dock logs pz | wc -l)
+	sleep 0.6
+	n2=$(dock logs pz | wc -l)
+	assert_eq "$n1" "$n2" "log lines while paused"
+	expect_fail dock pause pz || return 1
+	assert_contains "$ERR" "already paused"
+	expect_ok dock unpause pz || return 1
+	sleep 0.5
+	n2=$(dock logs pz | wc -l)
+	[ "$n2" -gt "$n1" ] || flunk "no output after unpause ($n1 -> $n2)"
+	expect_fail dock unpause pz || return 1
+	assert_contains "$ERR" "not paused"
+	# rename: the new name resolves, the old one is gone, a taken name is refused
+	expect_ok dock run -d --name other "$REG/busybox" sleep 30 || return 1
+	expect_ok dock rename pz renamed || return 1
+	expect_ok dock inspect --format '{{.Name}}' renamed || return 1
+	assert_eq /renamed "$OUT"
+	expect_fail dock inspect pz || return 1
+	assert_no_file "$DOCK_ROOT/names/pz"
+	expect_fail dock rename renamed other || return 1
+	assert_contains "$ERR" "already in use"
+	expect_fail dock rename renamed 'bad name' || return 1
+	assert_contains "$ERR" "Invalid container name"
+	expect_fail dock rename renamed || return 1
+	expect_fail dock pause no-such || return 1
+	assert_contains "$ERR" "No such container"
+	# stop of a paused container: the signal is taken once thawed, at once
+	expect_ok dock pause renamed || return 1
+	local t0 ms
+	t0=$(date +%s%N)
+	expect_ok dock stop renamed || return 1
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	[ "$ms" -le 3000 ] || flunk "stop of a paused container took $ms ms"
+	expect_ok dock inspect --format '{{.State.Status}} {{.State.ExitCode}} {{.State.Paused}}' renamed || return 1
+	assert_eq "exited 0 false" "$OUT"
+	# kill of a paused one too
+	expect_ok dock pause other || return 1
+	expect_ok dock kill other || return 1
+	expect_ok dock wait other || return 1
+	assert_eq 137 "$OUT"
+	# a renamed --rm container leaves no name behind
+	expect_ok dock run -d --rm --name rmme "$REG/busybox" sleep 30 || return 1
+	expect_ok dock rename rmme rmme2 || return 1
+	expect_ok dock stop -t 0 rmme2 || return 1
+	assert_eq "" "$(ls "$DOCK_ROOT/names" | grep rmme)"
+}
+
+t_life_restart_policy() {
+	local i
+	_life_pull || return 1
+	defer _life_cleanup
+	expect_fail_rc 125 dock run -d --restart sometimes "$REG/busybox" true || return 1
+	assert_contains "$ERR" "invalid restart policy"
+	expect_fail_rc 125 dock run -d --restart always:3 "$REG/busybox" true || return 1
+	expect_fail_rc 125 dock run -d --rm --restart always "$REG/busybox" true || return 1
+	assert_contains "$ERR" "Conflicting options"
+	# on-failure:2: two restarts, then it stays exited
+	expect_ok dock run -d --name of --restart on-failure:2 "$REG/busybox" sh -c 'echo run; exit 3' || return 1
+	for i in $(seq 100); do
+		[ "$(dock inspect --format '{{.State.Status}} {{.RestartCount}}' of)" = "exited 2" ] && break
+		sleep 0.1
+	done
+	expect_ok dock inspect --format '{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}} {{.HostConfig.RestartPolicy.Name}} {{.HostConfig.RestartPolicy.MaximumRetryCount}}' of ||
+		return 1
+	assert_eq "exited 3 2 on-failure 2" "$OUT"
+	expect_ok dock logs of || return 1
+	assert_eq "run
+run
+run" "$OUT"
+	# on-failure does not restart a success
+	expect_ok dock run -d --name ok0 --restart on-failure "$REG/busybox" true || return 1
+	expect_ok dock wait ok0 || return 1
+	assert_eq 0 "$OUT"
+	sleep 0.5
+	expect_ok dock inspect --format '{{.State.Status}} {{.RestartCount}}' ok0 || return 1
+	assert_eq "exited 0" "$OUT"
+	# always: restarted after each exit, until dock stop (which does not trigger one)
+	expect_ok dock run -d --name al --restart always "$REG/busybox" sh -c 'sleep 0.2' || return 1
+	for i in $(seq 100); do
+		[ "$(dock inspect --format '{{.RestartCount}}' al)" -ge 2 ] && break
+		sleep 0.1
+	done
+	expect_ok dock inspect --format '{{.RestartCount}}' al || return 1
+	[ "$OUT" -ge 2 ] || flunk "always: restart count $OUT"
+	expect_ok dock ps --filter name=al --format '{{.Names}}' || return 1
+	assert_eq al "$OUT"
+	expect_ok dock stop al || return 1
+	sleep 1
+	expect_ok dock inspect --format '{{.State.Status}}' al || return 1
+	assert_eq exited "$OUT"
+	# unless-stopped, stopped while running a long command: stays stopped
+	expect_ok dock run -d --name us --restart unless-stopped "$REG/busybox" sleep 30 || return 1
+	expect_ok dock stop -t 1 us || return 1
+	sleep 0.5
+	expect_ok dock inspect --format '{{.State.Status}} {{.RestartCount}}' us || return 1
+	assert_eq "exited 0" "$OUT"
+	# dock kill (SIGKILL) does not restart either
+	expect_ok dock start us || return 1
+	expect_ok dock kill us || return 1
+	expect_ok dock wait us || return 1
+	sleep 0.5
+	expect_ok dock inspect --format '{{.State.Status}}' us || return 1
+	assert_eq exited "$OUT"
+	# the container dying on its own does
+	expect_ok dock start us || return 1
+	sleep 0.3
+	kill -9 "$(dock inspect --format '{{.State.Pid}}' us)"
+	for i in $(seq 50); do
+		[ "$(dock inspect --format '{{.RestartCount}} {{.State.Status}}' us)" = "1 running" ] && break
+		sleep 0.1
+	done
+	expect_ok dock inspect --format '{{.RestartCount}} {{.State.Status}}' us || return 1
+	assert_eq "1 running" "$OUT"
+	expect_ok dock rm -f us || return 1
+}
+
+t_life_wait_rm() {
+	local i id
+	_life_pull || return 1
+	for i in 1 2 3 4 5; do
+		id=$(dock run -d --rm "$REG/busybox" sh -c "exit $((i + 40))") || flunk "run -d"
+		expect_ok dock wait "$id" || return 1
+		assert_eq $((i + 40)) "$OUT"
+	done
+	id=$(dock run -d --rm --name late "$REG/busybox" sh -c 'exit 9') || flunk "run -d"
+	sleep 1
+	expect_ok dock wait late || return 1
+	assert_eq 9 "$OUT"
+	expect_ok dock wait "${id:0:12}" || return 1
+	assert_eq 9 "$OUT"
+	expect_fail dock wait never-was || return 1
+	assert_contains "$ERR" "No such container"
+}
+
+# _life_sequence IMAGE SHELL: the everyday sequence on one image
+_life_sequence() {
+	local img=$1 t0 ms id
+	# create -> start -a -> ps -a -> rm
+	expect_ok dock create --name seq1 "$img" sh -c 'echo hello from $(hostname); exit 2' || return 1
+	_run_status 2 dock start -a seq1
+	assert_match "$OUT" '^hello from [0-9a-f]{12}$'
+	expect_ok dock ps -a --filter name=seq1 --format '{{.Names}} {{.Status}}' || return 1
+	assert_match "$OUT" '^seq1 Exited \(2\) '
+	expect_ok dock rm seq1 || return 1
+	# run -d of a long process -> ps -> logs -f -> exec -> stop -> ps -a -> rm
+	expect_ok dock run -d --name seq2 "$img" sh -c "trap 'echo bye; exit 0' TERM; echo up; while :; do sleep 0.1; done" ||
+		return 1
+	id=$OUT
+	expect_ok dock ps --format '{{.ID}} {{.Names}} {{.Status}}' || return 1
+	assert_match "$OUT" "^${id:0:12} seq2 Up "
+	spawn sh -c "'$DOCK' logs -f seq2 >'$T/follow' 2>&1"
+	expect_ok dock exec seq2 sh -c 'echo exec-ok; cat /proc/1/cmdline | tr "\0" " "' || return 1
+	assert_contains "$OUT" "exec-ok"
+	assert_contains "$OUT" "trap"
+	t0=$(date +%s%N)
+	expect_ok dock stop seq2 || return 1
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	[ "$ms" -le 3000 ] || flunk "stop of a TERM-honouring process took $ms ms"
+	wait "$SPAWNED"
+	assert_file "$T/follow" "up
+bye"
+	expect_ok dock ps -a --filter name=seq2 --format '{{.Status}}' || return 1
+	assert_match "$OUT" '^Exited \(0\) '
+	# a TERM-ignoring process: killed after -t
+	expect_ok dock run -d --name seq3 "$img" sh -c 'trap "" TERM; while :; do sleep 0.1; done' || return 1
+	t0=$(date +%s%N)
+	expect_ok dock stop -t 2 seq3 || return 1
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	[ "$ms" -ge 1500 ] && [ "$ms" -le 6000 ] || flunk "stop -t 2 of a TERM-ignoring process took $ms ms"
+	expect_ok dock ps -a --filter name=seq3 --format '{{.Status}}' || return 1
+	assert_match "$OUT" '^Exited \(137\) '
+	expect_ok dock rm seq2 seq3 || return 1
+	expect_ok dock ps -aq || return 1
+	assert_eq "" "$OUT"
+}
+
+t_life_sequence_busybox() {
+	_life_pull || return 1
+	defer _life_cleanup
+	_life_sequence "$REG/busybox"
+}
+
+t_life_sequence_debian() {
+	mkdir -p "${DEBIAN_CACHE%/*}"
+	_debian_image || flunk "could not build the Debian image"
+	expect_ok dock pull -q "$REG/debian:bookworm" || return 1
+	defer _life_cleanup
+	_life_sequence "$REG/debian:bookworm"
+}
+
+t_life_supervisor_kill9() {
+	local sup i
+	_life_pull || return 1
+	defer _life_cleanup
+	expect_ok dock run -d --name orphan "$REG/busybox" sleep 60 || return 1
+	sup=$(jq -r .SupervisorPid "$DOCK_ROOT/containers/$OUT/state.json")
+	[ "$sup" -gt 0 ] || flunk "no supervisor"
+	kill -9 "$sup"
+	for i in $(seq 50); do
+		dock ps -q | grep -q . || break
+		sleep 0.1
+	done
+	expect_ok dock ps -q || return 1
+	assert_eq "" "$OUT"
+	expect_ok dock ps -a --format '{{.Names}} {{.Status}}' || return 1
+	assert_match "$OUT" '^orphan Exited \([0-9]+\) '
+	expect_ok dock wait orphan || return 1
+	expect_ok dock rm orphan || return 1
+}
+
+t_life_parallel_20() {
+	local i
+	_life_pull || return 1
+	defer _life_cleanup
+	for i in $(seq 20); do
+		"$DOCK" run -d "$REG/busybox" sleep 60 >"$T/par.$i" 2>&1 &
+	done
+	wait
+	for i in $(seq 20); do
+		assert_match "$(cat "$T/par.$i")" '^[0-9a-f]{64}$'
+	done
+	expect_ok dock ps --format '{{.Names}}' || return 1
+	assert_eq 20 "$(wc -l <<<"$OUT")" "running containers"
+	assert_eq 20 "$(sort -u <<<"$OUT" | wc -l)" "unique names"
+	assert_eq 20 "$(grep -cE '^[a-z]+_[a-z]+$' <<<"$OUT")" "adjective_noun names"
+	expect_ok dock rm -f $(dock ps -q) || return 1
+	expect_ok dock ps -aq || return 1
+	assert_eq "" "$OUT"
+}
+
+t_life_system_prune() {
+	local dig
+	_life_pull || return 1
+	defer _life_cleanup
+	dig=$(manifest_digest layered) || flunk "digest"
+	expect_ok dock pull -q "$REG/layered@$dig" || return 1
+	expect_ok dock pull -q "$REG/busybox-v2s2" || return 1
+	expect_ok dock run -d --name keep "$REG/busybox" sleep 60 || return 1
+	expect_ok dock run --name gone1 "$REG/busybox" true || return 1
+	expect_ok dock create --name gone2 "$REG/busybox" true || return 1
+	expect_ok dock system df || return 1
+	assert_eq "TYPE            TOTAL     ACTIVE    SIZE      RECLAIMABLE" "$(head -n 1 <<<"$OUT")"
+	assert_match "$(sed -n 3p <<<"$OUT")" '^Containers      3         1         [0-9.]+k?B +[0-9.]+k?B \([0-9]+%\)$'
+	assert_eq "Local Volumes   0         0         0B        0B" "$(sed -n 4p <<<"$OUT")"
+	# no -f: asks, and a "no" keeps everything
+	expect_ok sh -c "echo n | '$DOCK' system prune" || return 1
+	assert_contains "$ERR" "Are you sure you want to continue? [y/N]"
+	assert_eq 3 "$(dock ps -aq | wc -l)"
+	expect_ok dock system prune -f || return 1
+	assert_contains "$OUT" "Deleted Containers:"
+	assert_contains "$OUT" "Deleted Images:"
+	assert_contains "$OUT" "Total reclaimed space:"
+	expect_ok dock ps -a --format '{{.Names}}' || return 1
+	assert_eq keep "$OUT"
+	# the dangling (digest-only) image went; tagged ones stay without -a
+	expect_ok dock images || return 1
+	assert_not_contains "$OUT" "layered"
+	assert_contains "$OUT" "busybox-v2s2"
+	# -a: every image no container uses goes; the running container's stays
+	expect_ok dock system prune -a -f || return 1
+	expect_ok dock images -q || return 1
+	assert_eq 1 "$(wc -l <<<"$OUT")" "images left"
+	expect_ok dock inspect --format '{{.State.Status}}' keep || return 1
+	assert_eq running "$OUT"
+	expect_ok dock exec keep true || return 1
+	expect_ok dock image prune -a -f || return 1
+	assert_eq "Total reclaimed space: 0B" "$OUT"
+	expect_fail dock system prune --bogus || return 1
+	expect_fail dock system frobnicate || return 1
+}
+
+t_life_rootless() {
+	local R=$T/rl u=nobody i
+	grep -qE '^(nobody|65534):' /etc/subuid && skip "nobody has a range in /etc/subuid"
+	mkdir -p "$R/bin" "$R/home"
+	cp "$DOCK" "$R/bin/dock"
+	cp "$CA_FILE" "$R/ca.crt"
+	chmod 755 "$R" "$R/bin" "$R/bin/dock"
+	chmod 644 "$R/ca.crt"
+	chown "$u" "$R/home"
+	_lfrl() {
+		(cd "$R/home" && setpriv --reuid="$u" --regid="$(id -g "$u")" --clear-groups \
+			env HOME="$R/home" DOCK_ROOT="$R/home/root" DOCK_CA_FILE="$R/ca.crt" PATH="$PATH" \
+			"$R/bin/dock" "$@")
+	}
+	_lfrl_cleanup() {
+		local ids
+		ids=$(_lfrl ps -q 2>/dev/null)
+		[ -n "$ids" ] && _lfrl rm -f $ids >/dev/null 2>&1
+		return 0
+	}
+	defer _lfrl_cleanup
+	expect_ok _lfrl run -d --name rl1 "$REG/busybox" sh -c "trap 'exit 0' TERM; echo hi; while :; do sleep 0.1; done" ||
+		return 1
+	assert_match "$OUT" '^[0-9a-f]{64}$'
+	expect_ok _lfrl ps --format '{{.Names}} {{.Status}}' || return 1
+	assert_match "$OUT" '^rl1 Up '
+	for i in $(seq 30); do
+		[ "$(_lfrl logs rl1 2>/dev/null)" = hi ] && break
+		sleep 0.1
+	done
+	expect_ok _lfrl logs rl1 || return 1
+	assert_eq hi "$OUT"
+	expect_ok _lfrl stop rl1 || return 1
+	expect_ok _lfrl ps -a --format '{{.Names}} {{.Status}}' || return 1
+	assert_match "$OUT" '^rl1 Exited \(0\) '
+	expect_ok _lfrl rm rl1 || return 1
+	expect_ok _lfrl ps -aq || return 1
+	assert_eq "" "$OUT"
+	assert_eq "" "$(ls "$R/home/root/containers")"
+}

@@ -21,7 +21,8 @@ t_ps_inspect_rm() {
 	expect_ok dock ps -a --filter exited=4 -q || return 1
 	assert_eq 2 "$(wc -l <<<"$OUT")" "two containers exited with 4"
 	expect_ok dock ps -a --format 'table {{.Names}}\t{{.Status}}' || return 1
-	assert_eq "NAMES	STATUS" "$(head -n 1 <<<"$OUT")"
+	# Docker's tabwriter: padded with spaces, a column at least 10 wide
+	assert_eq "NAMES     STATUS" "$(head -n 1 <<<"$OUT")"
 	expect_ok dock inspect --format '{{.State.Status}} {{.State.ExitCode}} {{.Name}}' first2 || return 1
 	assert_eq "exited 4 /first2" "$OUT"
 	expect_ok dock inspect first2 || return 1
@@ -33,7 +34,7 @@ t_ps_inspect_rm() {
 	expect_ok dock rm first2 || return 1
 	expect_fail dock rm first2 || return 1
 	assert_contains "$ERR" "No such container"
-	expect_ok dock container prune || return 1
+	expect_ok dock container prune -f || return 1
 	assert_eq "" "$(dock ps -aq)"
 	assert_eq "" "$(ls "$DOCK_ROOT/names")"
 }
@@ -75,4 +76,21 @@ t_rmi_refuses_image_in_use() {
 	expect_ok timeout 10 "$DOCK" rmi "$REG/busybox-v2s2" || return 1
 	expect_ok dock rm -f long user1 || return 1
 	expect_ok dock rmi "$REG/busybox" || return 1
+}
+
+# Docker's tables come out of Go's text/tabwriter (minwidth 10, padding 3): each column as wide as
+# its widest cell plus 3, at least 10; the last column unpadded.
+t_ps_table_layout() {
+	expect_ok dock pull -q "$REG/busybox" || return 1
+	"$DOCK" run --name a-rather-long-container-name "$REG/busybox" true
+	"$DOCK" run --name s1 "$REG/busybox" true
+	expect_ok dock ps -a --format 'table {{.Names}}\t{{.Image}}' || return 1
+	local w=31 img="$REG/busybox" # the longest name (28) + 3
+	assert_eq "$(printf '%-*s%s\n%-*s%s\n%-*s%s' $w NAMES IMAGE $w s1 "$img" $w a-rather-long-container-name "$img")" "$OUT"
+	# the default table: Docker's header, column for column
+	expect_ok dock ps || return 1
+	assert_eq "CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES" "$OUT"
+	expect_ok dock ps -a -s --format 'table {{.Names}}\t{{.Size}}' --filter name=s1 || return 1
+	assert_match "$(tail -n 1 <<<"$OUT")" '^s1        [0-9.]+k?B \(virtual [0-9.]+MB\)$'
+	expect_ok dock rm a-rather-long-container-name s1 || return 1
 }
