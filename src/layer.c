@@ -5,7 +5,8 @@
  *
  * Safety is the point.  Paths are cleaned lexically first: a leading "/" is dropped (Docker treats
  * absolute names as relative to the root), "." and empty components vanish, ".." removes the
- * component before it, and a ".." that would climb above the root is ERR_UNSAFE.  The parent
+ * component before it, and a ".." that would climb above the root is ERR_UNSAFE (a component over
+ * 255 bytes or a path over 4095 is ERR_LIMIT, said before any system call says less).  The parent
  * directory is then opened beneath the root without following any symlink: openat2 with
  * RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, or, where openat2 fails, one O_NOFOLLOW openat per component
  * (which also creates missing parents, 0755 as Docker does).  A symlink in a directory position is
@@ -26,6 +27,8 @@
  *   there is ERR_UNSAFE.  A hardlink whose target is its own name is a no-op.
  * - Hardlinks get no metadata of their own (the inode has it).  Only file data counts against
  *   max_bytes.  xattrs refused with EPERM or ENOTSUP are skipped with a warning (as Docker does).
+ * - Device numbers past Linux's 12-bit major and 20-bit minor are ERR_FORMAT (mknod would make
+ *   whatever device the low bits name).
  * - Rootless: no chown; devices are skipped with a warning (fifos are made); directories are made
  *   owner-writable until their last child is in, then get their own mode.
  * - Directory mtimes: a directory entry's fd goes on a stack while the entries that follow are
@@ -167,6 +170,8 @@ layer_clean(const char *in, char *out, struct err *e)
 				o--;
 			continue;
 		}
+		if (n > 255)
+			return err_set(e, ERR_LIMIT, "%.200s...: name component longer than 255 bytes", in);
 		if (o + 1 + n >= LAYER_PATH_MAX)
 			return err_set(e, ERR_LIMIT, "%.200s...: path longer than %d bytes", in,
 				       LAYER_PATH_MAX - 1);
@@ -560,6 +565,12 @@ layer_special(struct layer_apply *a, const struct tar_entry *t, int pfd, const c
 	} else {
 		mode_t type = t->type == TAR_CHAR ? S_IFCHR : t->type == TAR_BLOCK ? S_IFBLK : S_IFIFO;
 		dev_t dev = type == S_IFIFO ? 0 : makedev(t->devmajor, t->devminor);
+		/* mknod's dev is the kernel's 32-bit encoding (12-bit major, 20-bit minor): larger
+		 * numbers lose their high bits and name another device (4097,3 is 1,3, /dev/null;
+		 * 4096,0 would be a whiteout) */
+		if (type != S_IFIFO && (t->devmajor > 0xfff || t->devminor > 0xfffff))
+			return err_set(e, ERR_FORMAT, "%s: device number %u,%u out of range", a->path,
+				       t->devmajor, t->devminor);
 		if (type != S_IFIFO && a->o.rootless) {
 			layer_warn(&a->o, "%s: device not created (rootless)", a->path);
 			return 0;

@@ -462,6 +462,7 @@ struct pipe {
 	int gz_done;
 	int sink_failed;        /* the error came from tar/extraction, not from inflate */
 	uint64_t cz_bytes, raw_bytes;
+	uint64_t cap;           /* most uncompressed bytes one layer may have (gzip bombs) */
 	struct ring ring;
 };
 
@@ -469,6 +470,11 @@ static int
 pipe_raw(void *ctx, const uint8_t *data, size_t n, struct err *e)
 {
 	struct pipe *pp = ctx;
+	if (n > pp->cap - pp->raw_bytes) {
+		pp->sink_failed = 1;
+		return err_set(e, ERR_LIMIT, "layer larger than %llu bytes uncompressed "
+			       "(DOCK_MAX_LAYER_SIZE)", (unsigned long long)pp->cap);
+	}
 	sha256_update(&pp->raw, data, n);
 	pp->raw_bytes += n;
 	if (ring_put(&pp->ring, data, n, e) < 0) {
@@ -578,6 +584,31 @@ pull_blame_digest(struct pull *p, struct pipe *pp, uint8_t *buf, size_t bufsize,
 		err_set(e, ERR_DIGEST, "blob digest mismatch: expected %s, got %s", pp->l->digest, got);
 }
 
+/* The cap on one layer's uncompressed size: DOCK_MAX_LAYER_SIZE, bytes with an optional K, M, G
+ * or T (powers of 1024), default 64 GiB.  Both the tar stream (trailing zeros too) and the file
+ * data the applier writes count, so a small blob cannot fill the disk. */
+static int
+pull_layer_cap(uint64_t *cap, struct err *e)
+{
+	const char *v = getenv("DOCK_MAX_LAYER_SIZE");
+	char *end;
+	unsigned long long n;
+	int shift = 0;
+	*cap = 64ull << 30;
+	if (!v || !*v)
+		return 0;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (*end && !end[1])
+		shift = *end == 'K' || *end == 'k' ? 10 : *end == 'M' || *end == 'm' ? 20
+		      : *end == 'G' || *end == 'g' ? 30 : *end == 'T' || *end == 't' ? 40 : -1;
+	if (errno || end == v || *v == '-' || n == 0 || shift < 0 || (*end && !shift) ||
+	    n > (~0ull >> shift))
+		return err_set(e, ERR_USAGE, "DOCK_MAX_LAYER_SIZE: invalid size %.40s", v);
+	*cap = (uint64_t)n << shift;
+	return 0;
+}
+
 /* Stream one layer's blob into tmpdir/diff; tmpdir then holds diff/ and size. */
 static int
 pull_stream(struct pull *p, struct pull_layer *l, int tmpfd, struct err *e)
@@ -596,6 +627,8 @@ pull_stream(struct pull *p, struct pull_layer *l, int tmpfd, struct err *e)
 	pp.l = l;
 	sha256_init(&pp.cz);
 	sha256_init(&pp.raw);
+	if (pull_layer_cap(&pp.cap, e) < 0)
+		return -1;
 	if (mkdirat(tmpfd, "diff", 0755) < 0)
 		return err_sys(e, "mkdir");
 	difffd = openat(tmpfd, "diff", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -603,8 +636,7 @@ pull_stream(struct pull *p, struct pull_layer *l, int tmpfd, struct err *e)
 		return err_sys(e, "open");
 	lo.rootless = p->st->rootless;
 	lo.warn = cli_warn;
-	if (getenv("DOCK_LAYER_MAX"))
-		lo.max_bytes = strtoull(getenv("DOCK_LAYER_MAX"), NULL, 10);
+	lo.max_bytes = pp.cap;
 	pp.gz = gz_new();
 	pp.apply = layer_apply_new(difffd, &lo);
 	pp.tar = tar_new(&layer_tar_cb, pp.apply);

@@ -18,6 +18,8 @@ SPEC (JSON object):
      entries       list of tar entries (below)
      tar_file      use this file's bytes as the uncompressed layer instead of entries
      raw           use this text as the (uncompressed) blob, e.g. an in-toto attestation
+     blocks        a hand-made tar, byte for byte (hostile archives tarfile refuses to write): a
+                   list of items, see "Raw tar blocks" below
      format        "pax" (default), "gnu" or "ustar"
      compression   "gzip" (default) or "none"
      media_type    override the layer descriptor's media type
@@ -37,6 +39,21 @@ Tar entry:
   mode (int or octal string; default 0644 files, 0755 dirs, 0777 symlinks), uid, gid, uname, gname,
   mtime (default 1600000000), linkname, devmajor, devminor,
   xattrs {name: "hex:..." | text}, pax {key: value} (extra PAX records, pax format only)
+
+Raw tar blocks (layer "blocks"), each item one of:
+  {"hdr": {...}, data...}   a ustar header block, then the data (padded to 512).  Header fields:
+       name, linkname, prefix, uname, gname (text; "\u0000" writes a NUL byte; name_hex for bytes),
+       type (one character, default "0"), mode, uid, gid, mtime, size, devmajor, devminor (an int
+       is written in octal; a string is written as it is, e.g. "-1" or "99999999999"; {"b256": N}
+       writes GNU base-256, N may be negative), magic (default "ustar\u000000"), chksum (default:
+       computed).  size defaults to the data's length; data as for entries (data, data_hex,
+       repeat, size_data: that many zero bytes).
+  {"pax": {KEY: VALUE}, "global": false}   an 'x' (or 'g') header with those records
+  {"pax_raw": TEXT}          an 'x' header whose body is TEXT as it is
+  {"gnu_long": TEXT, "kind": "L"}  a GNU long name ('L') or long link ('K') header and body
+  {"end": true}              two zero blocks
+  {"zeros": N}               N zero bytes (e.g. after the end: a gzip bomb's payload)
+  {"raw_hex": HEX}           bytes as they are
 
 Prints the digest of the top-level manifest or index.
 """
@@ -160,8 +177,96 @@ def make_tar(entries, fmt):
     return buf.getvalue()
 
 
+def _field(v, width):
+    """A numeric header field: int -> octal, str -> as is, {"b256": N} -> GNU base-256."""
+    if isinstance(v, dict):
+        n = v["b256"]
+        if n < 0:
+            n += 1 << (8 * width)
+        b = bytearray(n.to_bytes(width, "big"))
+        b[0] |= 0x80
+        return bytes(b)
+    if isinstance(v, int):
+        v = "%0*o" % (width - 1, v)
+    return v.encode("utf-8", "surrogateescape")[:width].ljust(width, b"\0")
+
+
+def _text(v, width):
+    if isinstance(v, bytes):
+        return v[:width].ljust(width, b"\0")
+    return v.encode("utf-8", "surrogateescape")[:width].ljust(width, b"\0")
+
+
+def raw_header(h, data_len):
+    name = bytes.fromhex(h["name_hex"]) if "name_hex" in h else h.get("name", "")
+    b = bytearray(512)
+    b[0:100] = _text(name, 100)
+    b[100:108] = _field(h.get("mode", 0o644), 8)
+    b[108:116] = _field(h.get("uid", 0), 8)
+    b[116:124] = _field(h.get("gid", 0), 8)
+    b[124:136] = _field(h.get("size", data_len), 12)
+    b[136:148] = _field(h.get("mtime", 1600000000), 12)
+    b[156:157] = h.get("type", "0").encode()[:1] or b"\0"
+    b[157:257] = _text(h.get("linkname", ""), 100)
+    b[257:265] = _text(h.get("magic", "ustar\u000000"), 8)
+    b[265:297] = _text(h.get("uname", ""), 32)
+    b[297:329] = _text(h.get("gname", ""), 32)
+    b[329:337] = _field(h.get("devmajor", 0), 8)
+    b[337:345] = _field(h.get("devminor", 0), 8)
+    b[345:500] = _text(h.get("prefix", ""), 155)
+    if "chksum" in h:
+        b[148:156] = _field(h["chksum"], 8)
+    else:
+        b[148:156] = b" " * 8
+        b[148:156] = ("%06o\0 " % sum(b)).encode()
+    return bytes(b)
+
+
+def _padded(data):
+    return data + b"\0" * (-len(data) % 512)
+
+
+def _pax_body(recs):
+    out = b""
+    for k, v in recs.items():
+        kv = (" %s=%s\n" % (k, v)).encode("utf-8", "surrogateescape")
+        n = len(kv) + 1
+        while len(str(n)) + len(kv) != n:
+            n = len(str(n)) + len(kv)
+        out += str(n).encode() + kv
+    return out
+
+
+def make_blocks(items):
+    out = []
+    for it in items:
+        if "hdr" in it:
+            data = entry_data(dict(it, size=it.get("size_data", 0)))
+            out.append(raw_header(it["hdr"], len(data)) + _padded(data))
+        elif "pax" in it or "pax_raw" in it:
+            body = it["pax_raw"].encode("utf-8", "surrogateescape") if "pax_raw" in it \
+                else _pax_body(it["pax"])
+            kind = "g" if it.get("global") else "x"
+            out.append(raw_header({"name": "PaxHeaders/x", "type": kind}, len(body)) + _padded(body))
+        elif "gnu_long" in it:
+            body = it["gnu_long"].encode("utf-8", "surrogateescape") + b"\0"
+            out.append(raw_header({"name": "././@LongLink", "type": it.get("kind", "L"),
+                                   "magic": "ustar  \u0000"}, len(body)) + _padded(body))
+        elif "end" in it:
+            out.append(b"\0" * 1024)
+        elif "zeros" in it:
+            out.append(b"\0" * it["zeros"])
+        elif "raw_hex" in it:
+            out.append(bytes.fromhex(it["raw_hex"]))
+        else:
+            raise SystemExit("mkimage: unknown block item %r" % (it,))
+    return b"".join(out)
+
+
 def build_layer(lay, spec, docker):
-    if "tar_file" in spec:
+    if "blocks" in spec:
+        raw = make_blocks(spec["blocks"])
+    elif "tar_file" in spec:
         with open(spec["tar_file"], "rb") as f:
             raw = f.read()
     elif "raw" in spec:
