@@ -3,6 +3,8 @@
  * platform choice, and error bodies turned into one-line messages.  Blobs are handed back as open
  * HTTP bodies: the caller streams them, nothing here holds a blob. */
 
+#include <arpa/inet.h>
+
 #define REG_MANIFEST_MAX (4 << 20)
 
 static const char reg_accept[] =
@@ -70,6 +72,25 @@ reg_basic(struct reg *r, char *out, size_t n)
 	snprintf(out, n, "Authorization: Basic %s", enc);
 }
 
+/* A realm on a link-local address (169.254.0.0/16, fe80::/10, also IPv4-mapped) is refused: that
+ * is where cloud metadata services answer, and a registry's challenge must not make dock send
+ * credentials there, or fetch from there at all. */
+static int
+reg_realm_check(const char *realm, struct err *e)
+{
+	struct url u;
+	uint8_t a[16];
+	if (url_parse(&u, realm, e) < 0)
+		return err_ctx(e, "token realm");
+	if (inet_pton(AF_INET, u.host, a) == 1 && a[0] == 169 && a[1] == 254)
+		return err_set(e, ERR_AUTH, "refusing token realm %.300s: link-local address", realm);
+	if (inet_pton(AF_INET6, u.host, a) == 1 &&
+	    ((a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||
+	     (!memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) && a[12] == 169 && a[13] == 254)))
+		return err_set(e, ERR_AUTH, "refusing token realm %.300s: link-local address", realm);
+	return 0;
+}
+
 /* Ask the token service named in a Bearer challenge for a token. */
 static int
 reg_fetch_token(struct reg *r, const struct auth_challenge *c, struct err *e)
@@ -83,6 +104,8 @@ reg_fetch_token(struct reg *r, const struct auth_challenge *c, struct err *e)
 	ssize_t k;
 	int ret = -1;
 
+	if (reg_realm_check(c->realm, e) < 0)
+		return -1;
 	buf_adds(&url, c->realm);
 	buf_addc(&url, strchr(c->realm, '?') ? '&' : '?');
 	buf_adds(&url, "service=");
@@ -165,10 +188,11 @@ reg_authenticate(struct reg *r, const struct http_resp *rs, struct err *e)
 
 /* ---------------------------------------------------------------- requests */
 
-/* GET (or HEAD) a path below /v2/ with auth; on return rs holds a 2xx response whose body is
- * ready for http_read.  Other statuses become errors. */
+/* GET (or HEAD) a path below /v2/ with auth and one more header (Accept, Range) if not NULL; on
+ * return rs holds a 2xx response whose body is ready for http_read.  Other statuses become
+ * errors. */
 static int
-reg_request(struct reg *r, const char *method, const char *path, const char *accept,
+reg_request(struct reg *r, const char *method, const char *path, const char *extra,
 	    struct http_resp *rs, struct err *e)
 {
 	char url[4400];
@@ -179,8 +203,8 @@ reg_request(struct reg *r, const char *method, const char *path, const char *acc
 		size_t h = 0;
 		if (r->authz[0])
 			hdrs[h++] = r->authz;
-		if (accept)
-			hdrs[h++] = accept;
+		if (extra)
+			hdrs[h++] = extra;
 		hdrs[h] = NULL;
 		http_resp_free(rs);
 		if (http_get(r->http, method, url, hdrs, NULL, 0, rs, e) < 0) {
@@ -254,7 +278,7 @@ int
 reg_get_manifest(struct reg *r, const char *tag_or_digest, struct reg_manifest *m, struct err *e)
 {
 	struct http_resp rs = {0};
-	char path[600], chunk[16384];
+	char path[600], chunk[16384], hdr[128];
 	ssize_t k;
 	int ret = -1;
 	snprintf(path, sizeof path, "%s/manifests/%s", r->repo, tag_or_digest);
@@ -286,6 +310,13 @@ reg_get_manifest(struct reg *r, const char *tag_or_digest, struct reg_manifest *
 			m->digest);
 		goto out;
 	}
+	/* By tag, the registry's own word for the digest is all there is to check against. */
+	if (http_header(&rs, "Docker-Content-Digest", hdr, sizeof hdr) == 0 &&
+	    !strncmp(hdr, "sha256:", 7) && strcmp(hdr, m->digest)) {
+		err_set(e, ERR_DIGEST, "manifest digest mismatch: the registry says %.80s, got %s", hdr,
+			m->digest);
+		goto out;
+	}
 	ret = 0;
 out:
 	http_resp_free(&rs);
@@ -301,6 +332,43 @@ reg_open_blob(struct reg *r, const char *digest, struct http_resp *rs, struct er
 	char path[600];
 	snprintf(path, sizeof path, "%s/blobs/%s", r->repo, digest);
 	return reg_request(r, "GET", path, NULL, rs, e);
+}
+
+/* Open a blob's body positioned at byte off, to resume a download that was cut: asks for
+ * "Range: bytes=off-"; a 206 must start exactly there, a 200 (Range not supported) is read on and
+ * dropped up to off.  The caller's digests cover what it already has, so either way its hashing
+ * carries on where it stopped. */
+int
+reg_open_blob_at(struct reg *r, const char *digest, uint64_t off, struct http_resp *rs,
+		 struct err *e)
+{
+	char path[600], range[64], cr[128] = "", skip[16384];
+	unsigned long long first;
+	snprintf(path, sizeof path, "%s/blobs/%s", r->repo, digest);
+	snprintf(range, sizeof range, "Range: bytes=%llu-", (unsigned long long)off);
+	if (reg_request(r, "GET", path, off ? range : NULL, rs, e) < 0)
+		return -1;
+	if (rs->status == 206) {
+		if (http_header(rs, "Content-Range", cr, sizeof cr) < 0 ||
+		    sscanf(cr, "bytes %llu-", &first) != 1 || first != off) {
+			err_set(e, ERR_FORMAT, "asked for bytes from %llu, the registry sent \"%.60s\"",
+				(unsigned long long)off, cr);
+			return -1;
+		}
+		return 0;
+	}
+	if (rs->status != 200)
+		return err_set(e, ERR_HTTP, "unexpected HTTP %d for a blob", rs->status);
+	while (off > 0) {
+		ssize_t k = http_read(r->http, skip, off < sizeof skip ? (size_t)off : sizeof skip, e);
+		if (k < 0)
+			return -1;
+		if (k == 0)
+			return err_set(e, ERR_FORMAT, "blob shorter than the %llu bytes already fetched",
+				       (unsigned long long)off);
+		off -= (uint64_t)k;
+	}
+	return 0;
 }
 
 /* Fetch a small blob (config) whole, verified against its digest. */
