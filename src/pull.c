@@ -599,6 +599,9 @@ pull_fetch(struct pull *p, struct pipe *pp, struct http_resp *rs, int *fails, ui
 					       "declares", (long long)l->size);
 			return k;
 		}
+		if (k == 0 && l->size >= 0 && (int64_t)pp->cz_bytes < l->size)
+			return err_set(e, ERR_DIGEST, "blob ended after %llu of the %lld bytes the manifest "
+				       "declares", (unsigned long long)pp->cz_bytes, (long long)l->size);
 		if (k == 0 || e->code != ERR_NET)
 			return k;
 		/* Until a request is answered; another broken connection counts as a failure too. */
@@ -652,7 +655,7 @@ pull_stream(struct pull *p, struct pull_layer *l, int tmpfd, struct err *e)
 		goto out;
 	if (reg_open_blob(&p->reg, l->digest, &rs, e) < 0)
 		goto out;
-	if (l->size >= 0 && rs.length > l->size) {
+	if (l->size >= 0 && rs.length >= 0 && rs.length != l->size) {
 		err_set(e, ERR_DIGEST, "the registry sends %lld bytes, the manifest declares %lld",
 			(long long)rs.length, (long long)l->size);
 		goto out;

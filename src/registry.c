@@ -273,33 +273,48 @@ reg_body_digest(const struct buf *b, char out[72])
 	sha256_digest_str(&s, out);
 }
 
+#define REG_REFETCH 3 /* whole fetches of a small document whose connection broke mid-body */
+
+/* GET a small document (manifest, config) whole into out, at most max bytes (what names it in
+ * errors).  Small enough to fetch again from the start when the connection breaks mid-body. */
+static int
+reg_get_whole(struct reg *r, const char *path, const char *accept, size_t max, const char *what,
+	      struct buf *out, struct http_resp *rs, struct err *e)
+{
+	char chunk[16384];
+	int attempt;
+	for (attempt = 1;; attempt++) {
+		ssize_t k;
+		buf_reset(out);
+		if (reg_request(r, "GET", path, accept, rs, e) < 0)
+			return -1;
+		if (rs->length > (int64_t)max)
+			return err_set(e, ERR_LIMIT, "%s larger than %zu bytes", what, max);
+		while ((k = http_read(r->http, chunk, sizeof chunk, e)) > 0) {
+			if (out->len + (size_t)k > max)
+				return err_set(e, ERR_LIMIT, "%s larger than %zu bytes", what, max);
+			buf_add(out, chunk, (size_t)k);
+		}
+		if (k == 0)
+			break;
+		if (e->code != ERR_NET || attempt >= REG_REFETCH)
+			return -1;
+	}
+	if (!out->p)
+		buf_add(out, "", 0);
+	return 0;
+}
+
 /* Fetch a manifest or index by tag or digest; verifies it when fetched by digest. */
 int
 reg_get_manifest(struct reg *r, const char *tag_or_digest, struct reg_manifest *m, struct err *e)
 {
 	struct http_resp rs = {0};
-	char path[600], chunk[16384], hdr[128];
-	ssize_t k;
+	char path[600], hdr[128];
 	int ret = -1;
 	snprintf(path, sizeof path, "%s/manifests/%s", r->repo, tag_or_digest);
-	buf_reset(&m->body);
-	if (reg_request(r, "GET", path, reg_accept, &rs, e) < 0)
+	if (reg_get_whole(r, path, reg_accept, REG_MANIFEST_MAX, "manifest", &m->body, &rs, e) < 0)
 		goto out;
-	if (rs.length > REG_MANIFEST_MAX) {
-		err_set(e, ERR_LIMIT, "manifest larger than %d bytes", REG_MANIFEST_MAX);
-		goto out;
-	}
-	while ((k = http_read(r->http, chunk, sizeof chunk, e)) > 0) {
-		if (m->body.len + (size_t)k > REG_MANIFEST_MAX) {
-			err_set(e, ERR_LIMIT, "manifest larger than %d bytes", REG_MANIFEST_MAX);
-			goto out;
-		}
-		buf_add(&m->body, chunk, (size_t)k);
-	}
-	if (k < 0)
-		goto out;
-	if (!m->body.p)
-		buf_add(&m->body, "", 0);
 	if (http_header(&rs, "Content-Type", m->media_type, sizeof m->media_type) < 0)
 		m->media_type[0] = 0;
 	else
@@ -376,23 +391,12 @@ int
 reg_get_small_blob(struct reg *r, const char *digest, size_t max, struct buf *out, struct err *e)
 {
 	struct http_resp rs = {0};
-	char chunk[16384], got[72];
-	ssize_t k;
+	char path[600], got[72], what[40];
 	int ret = -1;
-	buf_reset(out);
-	if (reg_open_blob(r, digest, &rs, e) < 0)
+	snprintf(path, sizeof path, "%s/blobs/%s", r->repo, digest);
+	snprintf(what, sizeof what, "blob %.19s", digest);
+	if (reg_get_whole(r, path, NULL, max, what, out, &rs, e) < 0)
 		goto done;
-	while ((k = http_read(r->http, chunk, sizeof chunk, e)) > 0) {
-		if (out->len + (size_t)k > max) {
-			err_set(e, ERR_LIMIT, "blob %.19s larger than %zu bytes", digest, max);
-			goto done;
-		}
-		buf_add(out, chunk, (size_t)k);
-	}
-	if (k < 0)
-		goto done;
-	if (!out->p)
-		buf_add(out, "", 0);
 	reg_body_digest(out, got);
 	if (strcmp(got, digest)) {
 		err_set(e, ERR_DIGEST, "blob digest mismatch: expected %s, got %s", digest, got);

@@ -7,12 +7,14 @@ front of a real local registry.  Python standard library only.
 Every request is forwarded to https://UPSTREAM (trusting CA) and the answer sent back, unless the
 fault named in the mode file (JSON, read per request; missing or {} means none) applies to it.
 A fault applies to requests whose path contains "match" (default: see each fault below) and, with
-"count": N, only to the first N of them.  The log gets one "REQ METHOD PATH" line per request
+"count": N, only to the first N of them (counted again from 0 when the mode file changes).  The log gets one "REQ METHOD PATH" line per request
 followed by "H name: value" for each of its headers, and "FAULT name" when a fault fired.
 
 Faults ("fault": ...):
   corrupt      blob: same size, bytes in the middle changed
   long         blob: "extra" (default 1000) more bytes after it, Content-Length to match
+               ("chunked": true: none)
+  short        blob: only its first half, Content-Length to match ("chunked": true: none)
   manifest_differs   manifest: a different body (a trailing space) than the one asked for
   rewrite      manifest fetched by tag: "set" {"dotted.path": value} applied, e.g.
                {"layers.0.digest": "sha256:../../x"}; "diff_ids": "extra" | "wrong" replaces
@@ -24,8 +26,8 @@ Faults ("fault": ...):
   chain        "hops" 307s in a row (through /r/N/ prefixes), then the real answer
   status       answer "code" (503, 429) with Retry-After "retry_after" (unless null)
   realm        401 with a Bearer challenge naming "realm" to requests without Authorization
-  cut          send "at" bytes of the body (default: half) with the full Content-Length, then
-               close; "range": false ignores Range on later requests (200 with everything),
+  cut          send "at" bytes of the body (default: half) with the full Content-Length (or
+               "chunked": true), then close; "range": false ignores Range on later requests (200 with everything),
                otherwise Range is passed upstream (206)
   stall        send the head and "at" bytes (default 0; -1: not even the head), then wait
 """
@@ -62,7 +64,9 @@ def mode():
     try:
         with open(ARGS.mode) as f:
             text = f.read().strip()
-        return json.loads(text) if text else {}
+        m = json.loads(text) if text else {}
+        m["_key"] = text  # counts start again whenever the mode changes
+        return m
     except FileNotFoundError:
         return {}
 
@@ -72,10 +76,10 @@ def fires(m, path, default_match):
     if not m.get("fault") or m.get("match", default_match) not in path:
         return False
     with LOCK:
-        n = COUNTS.get(m["fault"], 0)
+        n = COUNTS.get(m["_key"], 0)
         if "count" in m and n >= m["count"]:
             return False
-        COUNTS[m["fault"]] = n + 1
+        COUNTS[m["_key"]] = n + 1
     log("FAULT " + m["fault"])
     return True
 
@@ -185,6 +189,10 @@ class Handler(BaseHTTPRequestHandler):
             body += os.urandom(m.get("extra", 1000))
             if m.get("chunked"):
                 return self.send_chunked(status, hdrs, body)
+        elif f == "short" and fires(m, path, "/blobs/"):
+            body = body[:len(body) // 2]
+            if m.get("chunked"):
+                return self.send_chunked(status, hdrs, body)
         elif f == "manifest_differs" and is_manifest and fires(m, path, "/manifests/sha256:"):
             body += b" "
         elif f == "rewrite" and by_tag and fires(m, path, "/manifests/"):
@@ -215,7 +223,10 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send_chunked(status, hdrs, body)
         elif f == "cut" and self.command == "GET" and fires(m, path, "/blobs/"):
             at = m.get("at", len(body) // 2)
-            self.send(status, hdrs, body[:at], length=len(body))
+            if m.get("chunked"):
+                self.send_chunked(status, hdrs, body[:at], end=False)
+            else:
+                self.send(status, hdrs, body[:at], length=len(body))
             return self.cut()
         elif f == "stall" and self.command == "GET" and fires(m, path, "/blobs/"):
             self.send(status, hdrs, body[:m.get("at", 0)], length=len(body))
@@ -223,7 +234,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         self.send(status, hdrs, body)
 
-    def send_chunked(self, status, hdrs, body):
+    def send_chunked(self, status, hdrs, body, end=True):
         self.send_response(status)
         for k, v in hdrs:
             self.send_header(k, v)
@@ -232,7 +243,8 @@ class Handler(BaseHTTPRequestHandler):
         for i in range(0, len(body), 65536):
             piece = body[i:i + 65536]
             self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
-        self.wfile.write(b"0\r\n\r\n")
+        if end:
+            self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 
 

@@ -88,6 +88,21 @@ t_fault_blob_longer_than_declared() {
 	_store_clean
 }
 
+t_fault_blob_shorter_than_declared() {
+	local d
+	d=$(_layer_digest busybox)
+	_fp_start FP "$REG"
+	fault '{"fault": "short", "match": "'"$d"'"}'
+	expect_fail dock pull "$FP/busybox" || return 1
+	assert_match "$ERR" "layer 1/1: the registry sends [0-9]+ bytes, the manifest declares [0-9]+$"
+	_store_clean
+	# no length: the end comes early, said as such (not as a gzip error)
+	fault '{"fault": "short", "chunked": true, "match": "'"$d"'"}'
+	expect_fail dock pull "$FP/busybox" || return 1
+	assert_match "$ERR" "layer 1/1: blob ended after [0-9]+ of the [0-9]+ bytes the manifest declares$"
+	_store_clean
+}
+
 t_fault_manifest_differs() {
 	local d
 	d=$(manifest_digest busybox)
@@ -266,6 +281,38 @@ t_fault_cut_resume_range() {
 	expect_ok dock unpack "$FP/layered" "$T/u" || return 1
 	assert_file "$T/u/data/keep.txt" keep
 	assert_eq "" "$(ls -A "$DOCK_ROOT/tmp")" "tmp/"
+}
+
+t_fault_cut_chunked() {
+	local d
+	d=$(_layer_digest busybox)
+	_fp_start FP "$REG"
+	# a chunked body cut mid-chunk: resumed the same way
+	fault '{"fault": "cut", "count": 1, "at": 300001, "chunked": true, "match": "'"$d"'"}'
+	expect_ok dock pull -q "$FP/busybox" || return 1
+	assert_contains "$ERR" "resuming at byte 300001"
+	assert_eq "H Range: bytes=300001-" "$(grep -i '^H Range:' "$FP_LOG")"
+}
+
+t_fault_cut_small_documents() {
+	local c
+	c=$(_layer_digest busybox config)
+	_fp_start FP "$REG"
+	# manifest and config are fetched again whole
+	fault '{"fault": "cut", "count": 1, "at": 100, "match": "/manifests/"}'
+	expect_ok dock pull -q "$FP/busybox" || return 1
+	assert_eq 2 "$(grep -c '^REQ GET /v2/busybox/manifests/latest' "$FP_LOG")" "manifest requests"
+	rm -rf "$DOCK_ROOT"
+	: >"$FP_LOG"
+	fault '{"fault": "cut", "count": 1, "at": 100, "match": "'"$c"'"}'
+	expect_ok dock pull -q "$FP/busybox" || return 1
+	assert_eq 2 "$(grep -c "^REQ GET /v2/busybox/blobs/$c" "$FP_LOG")" "config requests"
+	# cut every time: an error after three tries
+	rm -rf "$DOCK_ROOT"
+	fault '{"fault": "cut", "at": 100, "match": "/manifests/"}'
+	expect_fail dock pull "$FP/busybox" || return 1
+	assert_match "$ERR" "connection closed with [0-9]+ body bytes still to come$"
+	_store_clean
 }
 
 t_fault_cut_no_range() {
