@@ -484,16 +484,23 @@ conn_write(struct http *h, struct http_conn *c, const void *p, size_t n, struct 
 
 /* A server that stops sending is named as such: the raw "read: timed out" says nothing about
  * whom we waited for. */
+static void
+stalled(const struct http *h, const char *key, const char *when, struct err *e)
+{
+	int ms = h->o.net.io_timeout_ms > 0 ? h->o.net.io_timeout_ms : 60000; /* net.c's default */
+	if (e->code != ERR_NET || e->sys != ETIMEDOUT)
+		return;
+	err_set(e, ERR_NET, "%s stalled%s: no data for %d.%d s (timeout: DOCK_HTTP_TIMEOUT)", key, when,
+		ms / 1000, ms % 1000 / 100);
+	e->sys = ETIMEDOUT;
+}
+
 static ssize_t
 conn_read(struct http *h, struct http_conn *c, void *p, size_t n, struct err *e)
 {
 	ssize_t r = c->tls ? tls_read(c->tls, p, n, e) : net_read(c->fd, p, n, h->o.net.io_timeout_ms, e);
-	if (r < 0 && e->code == ERR_NET && e->sys == ETIMEDOUT) {
-		int ms = h->o.net.io_timeout_ms > 0 ? h->o.net.io_timeout_ms : 60000; /* net.c's default */
-		err_set(e, ERR_NET, "%s stalled: no data for %d.%d s (timeout: DOCK_HTTP_TIMEOUT)", c->key,
-			ms / 1000, ms % 1000 / 100);
-		e->sys = ETIMEDOUT;
-	}
+	if (r < 0)
+		stalled(h, c->key, "", e);
 	return r;
 }
 
@@ -1015,6 +1022,7 @@ conn_open(struct http *h, const struct url *u, int insecure, struct err *e)
 	if (!strcmp(u->scheme, "https")) {
 		c->tls = tls_open(fd, u->host, h->o.trust, insecure, h->o.net.io_timeout_ms, e);
 		if (!c->tls) {
+			stalled(h, c->key, " in the TLS handshake", e);
 			c->fd = -1; /* tls_open closed it */
 			conn_free(c);
 			return NULL;

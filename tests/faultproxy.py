@@ -29,6 +29,7 @@ Faults ("fault": ...):
   cut          send "at" bytes of the body (default: half) with the full Content-Length (or
                "chunked": true), then close; "range": false ignores Range on later requests (200 with everything),
                otherwise Range is passed upstream (206)
+  stall_tls    accept connections but never answer the TLS handshake
   stall        send the head and "at" bytes (default 0; -1: not even the head), then wait
 """
 
@@ -258,6 +259,10 @@ class Server(ThreadingMixIn, HTTPServer):
 
     def finish_request(self, request, client_address):
         # the TLS handshake in the connection's own thread: a slow client stalls nobody else
+        if mode().get("fault") == "stall_tls":
+            log("FAULT stall_tls")
+            time.sleep(3600)
+            return
         try:
             request = self.tls.wrap_socket(request, server_side=True)
         except (ssl.SSLError, OSError):

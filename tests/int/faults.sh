@@ -195,6 +195,37 @@ t_fault_redirect_cross_host() {
 	assert_not_contains "$(cat "$FP2_LOG")" "uthorization" "the second host's log"
 }
 
+t_fault_redirect_cross_host_token() {
+	# the same with a Bearer token from the token server
+	_fp_start FP "$REG_TOKEN"
+	_fp_start FP2 "$REG"
+	fault '{"fault": "redirect", "to": "https://'"$FP2"'"}'
+	expect_ok dock pull -q "$FP/public/busybox" || return 1
+	grep -qi '^H Authorization: Bearer' "$FP_LOG" || flunk "the first host never got a token"
+	grep -q '^REQ GET /v2/public/busybox/blobs/' "$FP2_LOG" || flunk "the second host was never asked"
+	assert_not_contains "$(cat "$FP2_LOG")" "uthorization" "the second host's log"
+}
+
+# Certificate faults of the hosts a registry sends dock on to (its own are t_pull_tls_failures).
+t_fault_redirect_bad_cert() {
+	_fp_start FP "$REG"
+	fault '{"fault": "redirect", "to": "https://'"$REG_EXPIRED"'"}'
+	expect_fail dock pull "$FP/busybox" || return 1
+	assert_contains "$ERR" "GET https://$REG_EXPIRED/v2/busybox/blobs/sha256:"
+	assert_contains "$ERR" "certificate has expired or is not yet valid"
+	fault '{"fault": "redirect", "to": "https://'"$REG_WRONGNAME"'"}'
+	expect_fail dock pull "$FP/busybox" || return 1
+	assert_contains "$ERR" "certificate is valid for other names, not 127.0.0.1"
+	fault '{"fault": "redirect", "to": "https://'"$REG_OTHERCA"'"}'
+	expect_fail dock pull "$FP/busybox" || return 1
+	assert_contains "$ERR" "certificate signed by unknown authority"
+	fault '{"fault": "realm", "realm": "https://'"$REG_OTHERCA"'/token"}'
+	expect_fail dock pull "$FP/busybox" || return 1
+	assert_contains "$ERR" "token service: GET https://$REG_OTHERCA/token?"
+	assert_contains "$ERR" "certificate signed by unknown authority"
+	_store_clean
+}
+
 t_fault_redirect_https_to_http() {
 	_fp_start FP "$REG"
 	fault '{"fault": "redirect", "to": "http://'"$REG_PLAIN"'"}'
@@ -357,5 +388,10 @@ t_fault_stall() {
 	fault '{"fault": "stall", "at": -1, "match": "/manifests/"}'
 	_pull_fails dock pull "$FP/busybox" || return 1
 	assert_eq "dock: pull $FP/busybox: GET https://$FP/v2/busybox/manifests/latest: https://$FP stalled: no data for 1.0 s (timeout: DOCK_HTTP_TIMEOUT)" "$LAST"
+	_store_clean
+	# ... nor its TLS handshake
+	fault '{"fault": "stall_tls"}'
+	_pull_fails dock pull "$FP/busybox" || return 1
+	assert_eq "dock: pull $FP/busybox: GET https://$FP/v2/busybox/manifests/latest: https://$FP stalled in the TLS handshake: no data for 1.0 s (timeout: DOCK_HTTP_TIMEOUT)" "$LAST"
 	_store_clean
 }
