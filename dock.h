@@ -477,6 +477,9 @@ int reg_open(struct reg *r, struct http *http, const struct ref *ref, const char
 int reg_ping(struct reg *r, struct err *e);
 int reg_get_manifest(struct reg *r, const char *tag_or_digest, struct reg_manifest *m, struct err *e);
 int reg_open_blob(struct reg *r, const char *digest, struct http_resp *rs, struct err *e);
+/* The same from byte off on (Range), for resuming a cut download: 206 or a 200 read up to off. */
+int reg_open_blob_at(struct reg *r, const char *digest, uint64_t off, struct http_resp *rs,
+		     struct err *e);
 int reg_get_small_blob(struct reg *r, const char *digest, size_t max, struct buf *out, struct err *e);
 
 /* ---------------------------------------------------------------- fmt: --format templates */

@@ -482,12 +482,26 @@ conn_write(struct http *h, struct http_conn *c, const void *p, size_t n, struct 
 	return net_write_all(c->fd, p, n, h->o.net.io_timeout_ms, e);
 }
 
+/* A server that stops sending is named as such: the raw "read: timed out" says nothing about
+ * whom we waited for. */
+static void
+stalled(const struct http *h, const char *key, const char *when, struct err *e)
+{
+	int ms = h->o.net.io_timeout_ms > 0 ? h->o.net.io_timeout_ms : 60000; /* net.c's default */
+	if (e->code != ERR_NET || e->sys != ETIMEDOUT)
+		return;
+	err_set(e, ERR_NET, "%s stalled%s: no data for %d.%d s (timeout: DOCK_HTTP_TIMEOUT)", key, when,
+		ms / 1000, ms % 1000 / 100);
+	e->sys = ETIMEDOUT;
+}
+
 static ssize_t
 conn_read(struct http *h, struct http_conn *c, void *p, size_t n, struct err *e)
 {
-	if (c->tls)
-		return tls_read(c->tls, p, n, e);
-	return net_read(c->fd, p, n, h->o.net.io_timeout_ms, e);
+	ssize_t r = c->tls ? tls_read(c->tls, p, n, e) : net_read(c->fd, p, n, h->o.net.io_timeout_ms, e);
+	if (r < 0)
+		stalled(h, c->key, "", e);
+	return r;
 }
 
 /* Move unread bytes to the front and read more behind them: bytes read, 0 at EOF. */
@@ -1008,6 +1022,7 @@ conn_open(struct http *h, const struct url *u, int insecure, struct err *e)
 	if (!strcmp(u->scheme, "https")) {
 		c->tls = tls_open(fd, u->host, h->o.trust, insecure, h->o.net.io_timeout_ms, e);
 		if (!c->tls) {
+			stalled(h, c->key, " in the TLS handshake", e);
 			c->fd = -1; /* tls_open closed it */
 			conn_free(c);
 			return NULL;
@@ -1197,7 +1212,17 @@ struct http *
 http_new(const struct http_opts *o)
 {
 	struct http *h = xcalloc(1, sizeof *h);
+	const char *t = getenv("DOCK_HTTP_TIMEOUT");
 	h->o = *o;
+	/* Seconds (fractions allowed) that connect, and each wait for data, may take. */
+	if (t && *t) {
+		char *end;
+		double s = strtod(t, &end);
+		if (*end == 0 && s > 0 && s <= 86400) {
+			h->o.net.io_timeout_ms = s * 1000 < 1 ? 1 : (int)(s * 1000);
+			h->o.net.connect_timeout_ms = h->o.net.io_timeout_ms;
+		}
+	}
 	proxy_init(&h->px);
 	return h;
 }
@@ -1260,9 +1285,16 @@ http_get(struct http *h, const char *method, const char *url, const char *const 
 		http_discard(h, e);
 		if (url_resolve(&next, &u, loc, e) < 0)
 			return err_ctx(e, "%s %s: redirect", m, shown);
+		/* A downgrade would hand the rest of the exchange to anyone on the path; an insecure
+		 * host was plain http (or unverified) to begin with. */
+		if (!strcmp(u.scheme, "https") && !strcmp(next.scheme, "http") && !host_insecure(h, &next)) {
+			char to[HTTP_AUTH_MAX];
+			fmt_authority(&next, 0, to, sizeof to);
+			return err_set(e, ERR_USAGE, "%s %s: refusing redirect from https to plain http://%s",
+				       m, shown, to);
+		}
 		/* Credentials stay with the host they were meant for, and off plain http. */
-		if (strcmp(next.host, u.host) || next.port != u.port ||
-		    (!strcmp(u.scheme, "https") && !strcmp(next.scheme, "http")))
+		if (strcmp(next.host, u.host) || next.port != u.port || strcmp(next.scheme, u.scheme))
 			keep_auth = 0;
 		if (r->status == 303 && strcmp(m, "HEAD")) {
 			snprintf(m, sizeof m, "GET");

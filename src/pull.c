@@ -609,6 +609,49 @@ pull_layer_cap(uint64_t *cap, struct err *e)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- fetching with resumption */
+
+#define PULL_RESUMES 3 /* attempts in a row that bring no new byte */
+
+/* The next piece of layer l's blob: like http_read, but a connection that breaks or stalls is
+ * resumed where it stopped (reg_open_blob_at), so the hashes and the inflate state running over
+ * the stream carry on, and more bytes than the manifest declares are refused. */
+static ssize_t
+pull_fetch(struct pull *p, struct pipe *pp, struct http_resp *rs, int *fails, uint8_t *buf, size_t n,
+	   struct err *e)
+{
+	const struct pull_layer *l = pp->l;
+	for (;;) {
+		ssize_t k = http_read(p->reg.http, buf, n, e);
+		if (k > 0) {
+			*fails = 0;
+			if (l->size >= 0 && (int64_t)(pp->cz_bytes + (uint64_t)k) > l->size)
+				return err_set(e, ERR_DIGEST, "blob is longer than the %lld bytes the manifest "
+					       "declares", (long long)l->size);
+			return k;
+		}
+		if (k == 0 && l->size >= 0 && (int64_t)pp->cz_bytes < l->size)
+			return err_set(e, ERR_DIGEST, "blob ended after %llu of the %lld bytes the manifest "
+				       "declares", (unsigned long long)pp->cz_bytes, (long long)l->size);
+		if (k == 0 || e->code != ERR_NET)
+			return k;
+		/* Until a request is answered; another broken connection counts as a failure too. */
+		for (;;) {
+			char msg[sizeof e->msg + 100];
+			if (++*fails > PULL_RESUMES)
+				return -1;
+			snprintf(msg, sizeof msg, "%.19s: %s; resuming at byte %llu", l->digest, e->msg,
+				 (unsigned long long)pp->cz_bytes);
+			cli_warn(msg);
+			usleep(200000 * (useconds_t)*fails);
+			if (reg_open_blob_at(&p->reg, l->digest, pp->cz_bytes, rs, e) == 0)
+				break;
+			if (e->code != ERR_NET)
+				return -1;
+		}
+	}
+}
+
 /* Stream one layer's blob into tmpdir/diff; tmpdir then holds diff/ and size. */
 static int
 pull_stream(struct pull *p, struct pull_layer *l, int tmpfd, struct err *e)
@@ -619,7 +662,7 @@ pull_stream(struct pull *p, struct pull_layer *l, int tmpfd, struct err *e)
 	static uint8_t chunk[256 << 10];
 	int64_t last = 0;
 	ssize_t k;
-	int difffd, ret = -1;
+	int difffd, ret = -1, fails = 0;
 	char size[32];
 	memset(&pp, 0, sizeof pp);
 	memset(&lo, 0, sizeof lo);
@@ -644,7 +687,12 @@ pull_stream(struct pull *p, struct pull_layer *l, int tmpfd, struct err *e)
 		goto out;
 	if (reg_open_blob(&p->reg, l->digest, &rs, e) < 0)
 		goto out;
-	while ((k = http_read(p->reg.http, chunk, sizeof chunk, e)) > 0) {
+	if (l->size >= 0 && rs.length >= 0 && rs.length != l->size) {
+		err_set(e, ERR_DIGEST, "the registry sends %lld bytes, the manifest declares %lld",
+			(long long)rs.length, (long long)l->size);
+		goto out;
+	}
+	while ((k = pull_fetch(p, &pp, &rs, &fails, chunk, sizeof chunk, e)) > 0) {
 		if (pipe_push(&pp, chunk, (size_t)k, e) < 0) {
 			pull_blame_digest(p, &pp, chunk, sizeof chunk, e);
 			goto out;

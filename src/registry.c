@@ -3,6 +3,8 @@
  * platform choice, and error bodies turned into one-line messages.  Blobs are handed back as open
  * HTTP bodies: the caller streams them, nothing here holds a blob. */
 
+#include <arpa/inet.h>
+
 #define REG_MANIFEST_MAX (4 << 20)
 
 static const char reg_accept[] =
@@ -70,6 +72,25 @@ reg_basic(struct reg *r, char *out, size_t n)
 	snprintf(out, n, "Authorization: Basic %s", enc);
 }
 
+/* A realm on a link-local address (169.254.0.0/16, fe80::/10, also IPv4-mapped) is refused: that
+ * is where cloud metadata services answer, and a registry's challenge must not make dock send
+ * credentials there, or fetch from there at all. */
+static int
+reg_realm_check(const char *realm, struct err *e)
+{
+	struct url u;
+	uint8_t a[16];
+	if (url_parse(&u, realm, e) < 0)
+		return err_ctx(e, "token realm");
+	if (inet_pton(AF_INET, u.host, a) == 1 && a[0] == 169 && a[1] == 254)
+		return err_set(e, ERR_AUTH, "refusing token realm %.300s: link-local address", realm);
+	if (inet_pton(AF_INET6, u.host, a) == 1 &&
+	    ((a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||
+	     (!memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) && a[12] == 169 && a[13] == 254)))
+		return err_set(e, ERR_AUTH, "refusing token realm %.300s: link-local address", realm);
+	return 0;
+}
+
 /* Ask the token service named in a Bearer challenge for a token. */
 static int
 reg_fetch_token(struct reg *r, const struct auth_challenge *c, struct err *e)
@@ -83,6 +104,8 @@ reg_fetch_token(struct reg *r, const struct auth_challenge *c, struct err *e)
 	ssize_t k;
 	int ret = -1;
 
+	if (reg_realm_check(c->realm, e) < 0)
+		return -1;
 	buf_adds(&url, c->realm);
 	buf_addc(&url, strchr(c->realm, '?') ? '&' : '?');
 	buf_adds(&url, "service=");
@@ -165,10 +188,11 @@ reg_authenticate(struct reg *r, const struct http_resp *rs, struct err *e)
 
 /* ---------------------------------------------------------------- requests */
 
-/* GET (or HEAD) a path below /v2/ with auth; on return rs holds a 2xx response whose body is
- * ready for http_read.  Other statuses become errors. */
+/* GET (or HEAD) a path below /v2/ with auth and one more header (Accept, Range) if not NULL; on
+ * return rs holds a 2xx response whose body is ready for http_read.  Other statuses become
+ * errors. */
 static int
-reg_request(struct reg *r, const char *method, const char *path, const char *accept,
+reg_request(struct reg *r, const char *method, const char *path, const char *extra,
 	    struct http_resp *rs, struct err *e)
 {
 	char url[4400];
@@ -179,8 +203,8 @@ reg_request(struct reg *r, const char *method, const char *path, const char *acc
 		size_t h = 0;
 		if (r->authz[0])
 			hdrs[h++] = r->authz;
-		if (accept)
-			hdrs[h++] = accept;
+		if (extra)
+			hdrs[h++] = extra;
 		hdrs[h] = NULL;
 		http_resp_free(rs);
 		if (http_get(r->http, method, url, hdrs, NULL, 0, rs, e) < 0) {
@@ -249,33 +273,48 @@ reg_body_digest(const struct buf *b, char out[72])
 	sha256_digest_str(&s, out);
 }
 
+#define REG_REFETCH 3 /* whole fetches of a small document whose connection broke mid-body */
+
+/* GET a small document (manifest, config) whole into out, at most max bytes (what names it in
+ * errors).  Small enough to fetch again from the start when the connection breaks mid-body. */
+static int
+reg_get_whole(struct reg *r, const char *path, const char *accept, size_t max, const char *what,
+	      struct buf *out, struct http_resp *rs, struct err *e)
+{
+	char chunk[16384];
+	int attempt;
+	for (attempt = 1;; attempt++) {
+		ssize_t k;
+		buf_reset(out);
+		if (reg_request(r, "GET", path, accept, rs, e) < 0)
+			return -1;
+		if (rs->length > (int64_t)max)
+			return err_set(e, ERR_LIMIT, "%s larger than %zu bytes", what, max);
+		while ((k = http_read(r->http, chunk, sizeof chunk, e)) > 0) {
+			if (out->len + (size_t)k > max)
+				return err_set(e, ERR_LIMIT, "%s larger than %zu bytes", what, max);
+			buf_add(out, chunk, (size_t)k);
+		}
+		if (k == 0)
+			break;
+		if (e->code != ERR_NET || attempt >= REG_REFETCH)
+			return -1;
+	}
+	if (!out->p)
+		buf_add(out, "", 0);
+	return 0;
+}
+
 /* Fetch a manifest or index by tag or digest; verifies it when fetched by digest. */
 int
 reg_get_manifest(struct reg *r, const char *tag_or_digest, struct reg_manifest *m, struct err *e)
 {
 	struct http_resp rs = {0};
-	char path[600], chunk[16384];
-	ssize_t k;
+	char path[600], hdr[128];
 	int ret = -1;
 	snprintf(path, sizeof path, "%s/manifests/%s", r->repo, tag_or_digest);
-	buf_reset(&m->body);
-	if (reg_request(r, "GET", path, reg_accept, &rs, e) < 0)
+	if (reg_get_whole(r, path, reg_accept, REG_MANIFEST_MAX, "manifest", &m->body, &rs, e) < 0)
 		goto out;
-	if (rs.length > REG_MANIFEST_MAX) {
-		err_set(e, ERR_LIMIT, "manifest larger than %d bytes", REG_MANIFEST_MAX);
-		goto out;
-	}
-	while ((k = http_read(r->http, chunk, sizeof chunk, e)) > 0) {
-		if (m->body.len + (size_t)k > REG_MANIFEST_MAX) {
-			err_set(e, ERR_LIMIT, "manifest larger than %d bytes", REG_MANIFEST_MAX);
-			goto out;
-		}
-		buf_add(&m->body, chunk, (size_t)k);
-	}
-	if (k < 0)
-		goto out;
-	if (!m->body.p)
-		buf_add(&m->body, "", 0);
 	if (http_header(&rs, "Content-Type", m->media_type, sizeof m->media_type) < 0)
 		m->media_type[0] = 0;
 	else
@@ -283,6 +322,13 @@ reg_get_manifest(struct reg *r, const char *tag_or_digest, struct reg_manifest *
 	reg_body_digest(&m->body, m->digest);
 	if (!strncmp(tag_or_digest, "sha256:", 7) && strcmp(m->digest, tag_or_digest)) {
 		err_set(e, ERR_DIGEST, "manifest digest mismatch: asked for %s, got %s", tag_or_digest,
+			m->digest);
+		goto out;
+	}
+	/* By tag, the registry's own word for the digest is all there is to check against. */
+	if (http_header(&rs, "Docker-Content-Digest", hdr, sizeof hdr) == 0 &&
+	    !strncmp(hdr, "sha256:", 7) && strcmp(hdr, m->digest)) {
+		err_set(e, ERR_DIGEST, "manifest digest mismatch: the registry says %.80s, got %s", hdr,
 			m->digest);
 		goto out;
 	}
@@ -303,28 +349,54 @@ reg_open_blob(struct reg *r, const char *digest, struct http_resp *rs, struct er
 	return reg_request(r, "GET", path, NULL, rs, e);
 }
 
+/* Open a blob's body positioned at byte off, to resume a download that was cut: asks for
+ * "Range: bytes=off-"; a 206 must start exactly there, a 200 (Range not supported) is read on and
+ * dropped up to off.  The caller's digests cover what it already has, so either way its hashing
+ * carries on where it stopped. */
+int
+reg_open_blob_at(struct reg *r, const char *digest, uint64_t off, struct http_resp *rs,
+		 struct err *e)
+{
+	char path[600], range[64], cr[128] = "", skip[16384];
+	unsigned long long first;
+	snprintf(path, sizeof path, "%s/blobs/%s", r->repo, digest);
+	snprintf(range, sizeof range, "Range: bytes=%llu-", (unsigned long long)off);
+	if (reg_request(r, "GET", path, off ? range : NULL, rs, e) < 0)
+		return -1;
+	if (rs->status == 206) {
+		if (http_header(rs, "Content-Range", cr, sizeof cr) < 0 ||
+		    sscanf(cr, "bytes %llu-", &first) != 1 || first != off) {
+			err_set(e, ERR_FORMAT, "asked for bytes from %llu, the registry sent \"%.60s\"",
+				(unsigned long long)off, cr);
+			return -1;
+		}
+		return 0;
+	}
+	if (rs->status != 200)
+		return err_set(e, ERR_HTTP, "unexpected HTTP %d for a blob", rs->status);
+	while (off > 0) {
+		ssize_t k = http_read(r->http, skip, off < sizeof skip ? (size_t)off : sizeof skip, e);
+		if (k < 0)
+			return -1;
+		if (k == 0)
+			return err_set(e, ERR_FORMAT, "blob shorter than the %llu bytes already fetched",
+				       (unsigned long long)off);
+		off -= (uint64_t)k;
+	}
+	return 0;
+}
+
 /* Fetch a small blob (config) whole, verified against its digest. */
 int
 reg_get_small_blob(struct reg *r, const char *digest, size_t max, struct buf *out, struct err *e)
 {
 	struct http_resp rs = {0};
-	char chunk[16384], got[72];
-	ssize_t k;
+	char path[600], got[72], what[40];
 	int ret = -1;
-	buf_reset(out);
-	if (reg_open_blob(r, digest, &rs, e) < 0)
+	snprintf(path, sizeof path, "%s/blobs/%s", r->repo, digest);
+	snprintf(what, sizeof what, "blob %.19s", digest);
+	if (reg_get_whole(r, path, NULL, max, what, out, &rs, e) < 0)
 		goto done;
-	while ((k = http_read(r->http, chunk, sizeof chunk, e)) > 0) {
-		if (out->len + (size_t)k > max) {
-			err_set(e, ERR_LIMIT, "blob %.19s larger than %zu bytes", digest, max);
-			goto done;
-		}
-		buf_add(out, chunk, (size_t)k);
-	}
-	if (k < 0)
-		goto done;
-	if (!out->p)
-		buf_add(out, "", 0);
 	reg_body_digest(out, got);
 	if (strcmp(got, digest)) {
 		err_set(e, ERR_DIGEST, "blob digest mismatch: expected %s, got %s", digest, got);

@@ -907,6 +907,48 @@ t_http_redirects(void)
 	buf_free(&body);
 }
 
+/* A server that sends part of a body and then nothing: DOCK_HTTP_TIMEOUT bounds the wait and the
+ * error names the server; a fresh connection works afterwards. */
+static void
+t_http_stall_timeout(void)
+{
+	struct srv s = {.nresp = 2,
+			.resp = {"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
+				 "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"}};
+	static const char *const bad[] = {"abc", "0", "-1", "1e9", ""};
+	struct http_resp r = {0};
+	struct buf b = {0};
+	struct err e = {0};
+	struct http *h;
+	int64_t t0, ms;
+	size_t i;
+	char want[64];
+	for (i = 0; i < sizeof bad / sizeof *bad; i++) {
+		setenv("DOCK_HTTP_TIMEOUT", bad[i], 1);
+		h = client(0);
+		CHECK(h->o.net.io_timeout_ms == 3000 && h->o.net.connect_timeout_ms == 2000);
+		http_free(h);
+	}
+	setenv("DOCK_HTTP_TIMEOUT", "0.3", 1);
+	h = client(0);
+	unsetenv("DOCK_HTTP_TIMEOUT");
+	CHECK(h->o.net.io_timeout_ms == 300 && h->o.net.connect_timeout_ms == 300);
+	srv_start(&s);
+	CHECK(http_get(h, "GET", url_of(&s, "/"), NULL, NULL, 0, &r, &e) == 0 && r.status == 200);
+	t0 = now_ns();
+	CHECK(read_body(h, &b, 4096, &e) == -1);
+	ms = (now_ns() - t0) / 1000000;
+	CHECK(ms >= 250 && ms < 2500);
+	snprintf(want, sizeof want, "http://127.0.0.1:%d stalled: no data for 0.3 s", s.port);
+	CHECK(e.code == ERR_NET && strstr(e.msg, want) != NULL);
+	CHECK(http_get(h, "GET", url_of(&s, "/"), NULL, NULL, 0, &r, &e) == 0);
+	CHECK(read_body(h, &b, 4096, &e) == 0 && !strcmp(b.p, "ok"));
+	http_free(h);
+	srv_stop(&s);
+	http_resp_free(&r);
+	buf_free(&b);
+}
+
 static void
 t_http_retries(void)
 {
@@ -1117,6 +1159,7 @@ main(void)
 	RUN(t_http_keepalive_reuse);
 	RUN(t_http_redirects);
 	RUN(t_http_retries);
+	RUN(t_http_stall_timeout);
 	RUN(t_http_refusals_and_limits);
 	RUN(t_no_proxy);
 	RUN(t_proxy_connect);
