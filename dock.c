@@ -32,6 +32,7 @@
 #include "src/tarw.c"
 #include "src/exec.c"
 #include "src/cp.c"
+#include "src/system.c"
 
 /* ---------------------------------------------------------------- global options */
 
@@ -67,6 +68,7 @@ static const struct cmd commands[] = {
 	{"container", cmd_container, "Manage containers (inspect, ls, prune, rm, run)"},
 	{"inspect", cmd_inspect, "Show low-level information on containers and images"},
 	{"unpack", cmd_unpack, "Write an image's root filesystem into a directory"},
+	{"system", cmd_system, "Manage the store (check)"},
 	{"login", cmd_login, "Log in to a registry"},
 	{"logout", cmd_logout, "Log out from a registry"},
 	{"version", cmd_version, "Show the dock and BearSSL versions"},
