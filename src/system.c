@@ -46,7 +46,12 @@ sys_check(int argc, char **argv)
 		printf("%u problems\n", c.problems);
 	fflush(stdout);
 	store_close(&st);
-	return c.problems > c.repaired ? 1 : 0;
+	if (c.problems > c.repaired) {
+		fprintf(stderr, "dock: system check: %u problems%s\n", c.problems - c.repaired,
+			c.repair ? " could not be repaired" : " (dock system check --repair removes them)");
+		return 1;
+	}
+	return 0;
 }
 
 /* ---------------------------------------------------------------- the command */
