@@ -78,7 +78,7 @@ static const struct cmd commands[] = {
 	{"container", cmd_container, "Manage containers (inspect, ls, prune, rm, run)"},
 	{"inspect", cmd_inspect, "Show low-level information on containers and images"},
 	{"network", cmd_network, "Manage networks (create, ls, inspect, rm, connect, disconnect, prune)"},
-	{"system", cmd_system, "Manage dock (df, prune)"},
+	{"system", cmd_system, "Manage dock (check, df, prune)"},
 	{"unpack", cmd_unpack, "Write an image's root filesystem into a directory"},
 	{"login", cmd_login, "Log in to a registry"},
 	{"logout", cmd_logout, "Log out from a registry"},

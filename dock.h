@@ -454,6 +454,14 @@ int store_image_remove(struct store *s, const char *id, struct err *e);
 char **store_image_list(struct store *s, size_t *count);
 struct json *store_tags_load(struct store *s, struct err *e);
 int store_tag_set(struct store *s, const char *name, const char *id, struct err *e);
+/* `dock system check`: report(ctx, line, repaired) once per problem found */
+struct store_check {
+	int repair;           /* remove what is damaged, and the images needing it */
+	void (*report)(void *ctx, const char *line, int repaired);
+	void *ctx;
+	unsigned problems, repaired, blobs, layers, images;
+};
+int store_check(struct store *s, struct store_check *c, struct err *e);
 
 /* ---------------------------------------------------------------- reg: registry API v2 */
 

@@ -236,8 +236,8 @@ ctr_pid_start(int pid)
 		return 0;
 	buf[n] = 0;
 	p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
-	if (!p)
-		return 0;
+	if (!p || !strncmp(p, ") Z", 3))
+		return 0; /* a zombie is no process: its parent died before reaping it (kill -9) */
 	for (i = 0; i < 20 && p; i++)
 		p = strchr(p + 1, ' ');
 	return p ? strtoull(p + 1, NULL, 10) : 0;

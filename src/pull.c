@@ -286,8 +286,25 @@ pull_resolve(struct pull *p, struct err *e)
 	if (ret < 0)
 		return -1;
 	if (store_get_blob(p->st, p->config_digest, PULL_CONFIG_MAX, &p->config, e) < 0) {
-		if (reg_get_small_blob(&p->reg, p->config_digest, PULL_CONFIG_MAX, &p->config, e) < 0)
-			return err_ctx(e, "config %.19s", p->config_digest);
+		/* fetched once for concurrent pulls: the first keeps it (verified) for the others */
+		char lockname[80];
+		int lk;
+		snprintf(lockname, sizeof lockname, "blob-%.64s", p->config_digest + 7);
+		if ((lk = store_lock(p->st, lockname, 1, e)) < 0)
+			return -1;
+		if (store_get_blob(p->st, p->config_digest, PULL_CONFIG_MAX, &p->config, e) < 0) {
+			buf_reset(&p->config);
+			if (reg_get_small_blob(&p->reg, p->config_digest, PULL_CONFIG_MAX, &p->config,
+					       e) < 0) {
+				close(lk);
+				return err_ctx(e, "config %.19s", p->config_digest);
+			}
+			if (store_put_blob(p->st, p->config_digest, p->config.p, p->config.len, e) < 0) {
+				close(lk);
+				return -1;
+			}
+		}
+		close(lk);
 	}
 	return pull_parse_config(p, e);
 }

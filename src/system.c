@@ -1,7 +1,7 @@
 /* system.c: `dock system`, the store-wide commands: prune (stopped containers, unused networks,
- * dangling or unused images, in one go) and df (what the store holds and what a prune would give
- * back, in Docker's layout).  Owns nothing on disk: it drives container and image removal through
- * ps.c and images.c. */
+ * dangling or unused images, in one go), df (what the store holds and what a prune would give
+ * back, in Docker's layout) and check (verifies the store; the work is store_check's).  Owns
+ * nothing on disk: it drives container, network and image removal through their modules. */
 
 /* ---------------------------------------------------------------- prune */
 
@@ -176,12 +176,66 @@ sys_df(int argc, char **argv)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- check */
+
+static void
+sys_check_line(void *ctx, const char *line, int repaired)
+{
+	(void)ctx;
+	printf("%s%s\n", repaired ? "removed: " : "damaged: ", line);
+}
+
+static const char sys_check_usage[] =
+	"Usage: dock system check [--repair]\n\n"
+	"Verify the store: every blob against its digest, every layer's shape, every record and\n"
+	"what it refers to, and leftovers of interrupted commands.  One line per problem; exits 1\n"
+	"when something is damaged (with --repair: when something could not be removed).\n\n"
+	"Options:\n"
+	"      --repair   remove what is damaged, and the images that need it\n";
+
+static int
+sys_check(int argc, char **argv)
+{
+	struct store st;
+	struct store_check c;
+	struct err e = {0};
+	int i;
+	memset(&c, 0, sizeof c);
+	cli_help_exit(argc, argv, sys_check_usage);
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--repair"))
+			c.repair = 1;
+		else
+			die("system check: unknown argument %s (see 'dock system check --help')", argv[i]);
+	}
+	c.report = sys_check_line;
+	cli_store(&st);
+	if (store_check(&st, &c, &e) < 0)
+		die("system check: %s", e.msg);
+	printf("checked %u blobs, %u layers, %u images: ", c.blobs, c.layers, c.images);
+	if (!c.problems)
+		printf("no problems\n");
+	else if (c.repair)
+		printf("%u problems, %u repaired\n", c.problems, c.repaired);
+	else
+		printf("%u problems\n", c.problems);
+	fflush(stdout);
+	store_close(&st);
+	if (c.problems > c.repaired) {
+		fprintf(stderr, "dock: system check: %u problems%s\n", c.problems - c.repaired,
+			c.repair ? " could not be repaired" : " (dock system check --repair removes them)");
+		return 1;
+	}
+	return 0;
+}
+
 /* ---------------------------------------------------------------- the system group */
 
 int
 cmd_system(int argc, char **argv)
 {
 	static const char usage[] = "Usage: dock system COMMAND\n\nManage dock.\n\nCommands:\n"
+				    "  check     Verify the store (--repair removes what is damaged)\n"
 				    "  df        Show dock's disk usage\n"
 				    "  prune     Remove unused data\n";
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -192,5 +246,7 @@ cmd_system(int argc, char **argv)
 		return sys_prune(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "df"))
 		return sys_df(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "check"))
+		return sys_check(argc - 1, argv + 1);
 	die("system: unknown command %s (see 'dock system --help')", argv[1]);
 }
