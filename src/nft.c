@@ -8,8 +8,8 @@
  *   chain n-BR-fwd           filter/forward: from BR to another dock bridge is dropped
  *   chain p-ID-pre, p-ID-out nat/prerouting and nat/output: DNAT of a container's published ports
  *
- * Every object is found by its name, so removing one is deleting its chains (and set element); the
- * table goes with the last chain.  Published ports are kernel DNAT, not a userspace proxy: a
+ * Every object is found by its name, so removing one is deleting its chains (and set element), in
+ * one batch with the table when nothing else is left in it.  Published ports are kernel DNAT, not a userspace proxy: a
  * foreground `dock run` has no supervisor to host a proxy, and forwarding in the kernel costs no
  * copy through a process (the throughput target).  Loopback works with route_localnet on the bridge
  * plus the masquerade above, as Docker does without its userland proxy.
@@ -387,12 +387,13 @@ nft_close_deleted(struct nft *n)
 		int lo = fd < p[0] ? fd : p[0], hi = fd < p[0] ? p[0] : fd, k;
 		if (fork() != 0)
 			_exit(0);
-		if (syscall(SYS_close_range, 0u, (unsigned)lo - 1, 0u) < 0 && lo > 0)
-			for (k = 0; k < lo; k++)
+		/* nothing else of ours may stay open for the wait (pipes someone reads to EOF, locks) */
+		if (syscall(SYS_close_range, (unsigned)hi + 1, ~0u, 0u) < 0) /* before Linux 5.9 */
+			for (k = hi + 1; k < 4096; k++)
 				close(k);
-		if (hi > lo + 1)
-			syscall(SYS_close_range, (unsigned)lo + 1, (unsigned)hi - 1, 0u);
-		syscall(SYS_close_range, (unsigned)hi + 1, ~0u, 0u);
+		for (k = 0; k < hi; k++)
+			if (k != lo)
+				close(k);
 		while (read(p[0], &c, 1) < 0 && errno == EINTR)
 			;
 		_exit(0);
