@@ -12,7 +12,8 @@
 #      busybox image has no iperf3), so the path measured is the container's.
 #   3. podman's figure for the same published-port path, if podman can run here: rootful podman
 #      with its default bridge (netavark + iptables), inside a network namespace of its own
-#      (unshare -n), so that the firewall rules it makes go away with that namespace.
+#      (ip netns), so that the firewall rules it makes go away with that namespace; its runs
+#      alternate with dock's.
 #
 # Environment: BENCH_RUNS (default 15) measured latency rounds, BENCH_WARMUP (3), BENCH_TP_SECONDS
 # (5) per iperf3 run, BENCH_TP_RUNS (3) iperf3 runs per path, BENCH_PODMAN (1; 0 skips it), DOCK
@@ -78,7 +79,7 @@ REF=$REG/busybox:latest
 export DOCK_ROOT=$WORK/store DOCK_CA_FILE=$CA_FILE
 "$DOCK" pull -q "$REF" >/dev/null || die "dock pull $REF failed"
 
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2f\n", m }'; }
 
 # ---------------------------------------------------------------- 1. run --rm latency
 
@@ -111,96 +112,112 @@ LAT_NONE=$(median <"$WORK/none.ms")
 LAT_RATIO=$(awk -v a="$LAT_BRIDGE" -v b="$LAT_NONE" 'BEGIN { printf "%.2f", a / b }')
 say "run --rm: bridge $LAT_BRIDGE ms, none $LAT_NONE ms, ratio $LAT_RATIO"
 
-# ---------------------------------------------------------------- 2. throughput
+# ---------------------------------------------------------------- 2. throughput, dock and podman
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-# iperf3 -c ADDR PORT [NETNS_PID]: Gbit/s received, one line
+# iperf3 -c ADDR PORT [NETNS]: Gbit/s received, one line (from the named network namespace NETNS)
 iperf() {
 	local pre=()
-	[ -n "${3:-}" ] && pre=(nsenter -t "$3" -n)
+	[ -n "${3:-}" ] && pre=(nsenter --net="/run/netns/$3")
 	"${pre[@]}" iperf3 -c "$1" -p "$2" -t "$TP_SECONDS" -J >"$WORK/iperf.json" 2>&1 ||
-		{ cat "$WORK/iperf.json" >&2; die "iperf3 -c $1 -p $2 failed"; }
+		{ cat "$WORK/iperf.json" >&2; die "iperf3 -c $1 -p $2 ${3:+(in $3)} failed"; }
 	jq -r '.end.sum_received.bits_per_second / 1e9' "$WORK/iperf.json"
 }
 
-wait_listen() { # ADDR PORT [NETNS_PID]
+wait_listen() { # ADDR PORT [NETNS]
 	local i pre=()
-	[ -n "${3:-}" ] && pre=(nsenter -t "$3" -n)
+	[ -n "${3:-}" ] && pre=(nsenter --net="/run/netns/$3")
 	for i in $(seq 1 100); do
 		"${pre[@]}" python3 -c "import socket,sys; socket.create_connection(('$1', $2), 1)" 2>/dev/null && return 0
 		sleep 0.05
 	done
-	die "nothing listens on $1:$2"
+	die "nothing listens on $1:$2 ${3:+(in $3)}"
 }
 
+ctr_ip() { nsenter -t "$1" -n ip -4 -o addr show eth0 2>/dev/null | awk '{ print $4 }' | cut -d/ -f1; }
+
 HPORT=$(free_port)
-CTR=$("$DOCK" run -d -p "127.0.0.1:$HPORT:5201" "$REF" sleep 3600) || die "dock run -d failed"
-PID=$(jq -r .Pid "$DOCK_ROOT/containers/$CTR/state.json")
-CIP=$(nsenter -t "$PID" -n ip -4 -o addr show eth0 | awk '{ print $4 }' | cut -d/ -f1)
-[ -n "$CIP" ] || die "the container has no address"
+CTR=dock-bench-iperf
+"$DOCK" run --rm --name "$CTR" -p "127.0.0.1:$HPORT:5201" "$REF" sleep 3600 >/dev/null 2>"$WORK/ctr.err" &
+PID="" CIP=""
+for i in $(seq 1 100); do
+	PID=$("$DOCK" inspect -f '{{.State.Pid}}' "$CTR" 2>/dev/null || true)
+	[ -n "$PID" ] && [ "$PID" != 0 ] && CIP=$(ctr_ip "$PID") && [ -n "$CIP" ] && break
+	sleep 0.05
+done
+[ -n "$CIP" ] || { cat "$WORK/ctr.err" >&2; die "the iperf3 container did not start"; }
 nsenter -t "$PID" -n iperf3 -s -p 5201 >/dev/null 2>&1 &
 IPERF_PID=$!
 wait_listen "$CIP" 5201
-say "throughput: $TP_RUNS x ${TP_SECONDS}s per path, published (127.0.0.1:$HPORT) and direct ($CIP:5201) alternating"
+
+# podman: rootful, its default bridge (netavark, iptables), in a named network namespace of the
+# bench's own so that its firewall rules go with it; its clients dial from there.
+PODMAN_NS="" PODMAN_NOTE="" PPID_CTR="" PCIP=""
+PG=(podman --root "$WORK/podman" --runroot "$WORK/podman-run" --tmpdir "$WORK/podman-tmp"
+	--storage-driver overlay --cgroup-manager cgroupfs --events-backend none)
+podman_down() {
+	[ -n "$PODMAN_NS" ] || return 0
+	nsenter --net="/run/netns/$PODMAN_NS" "${PG[@]}" rm -a -f -t 0 >/dev/null 2>&1 || true
+	ip netns del "$PODMAN_NS" 2>/dev/null || true
+	umount -R "$WORK/podman/overlay" 2>/dev/null || true
+	PODMAN_NS=""
+	return 0
+}
+if [ "$PODMAN" = 1 ] && command -v podman >/dev/null; then
+	say "podman: a container with a published port, in a network namespace of its own"
+	if ! "${PG[@]}" pull -q --cert-dir "$SKOPEO_CERT_DIR" "$REF" >/dev/null 2>"$WORK/podman.err"; then
+		PODMAN_NOTE="podman could not pull the image: \`$(tail -1 "$WORK/podman.err")\`"
+	else
+		PODMAN_NS=dock-bench-podman-$$
+		ip netns add "$PODMAN_NS" && nsenter --net="/run/netns/$PODMAN_NS" ip link set lo up || die "ip netns add"
+		if pc=$(nsenter --net="/run/netns/$PODMAN_NS" "${PG[@]}" run -d --runtime runc --ulimit nofile=20000:20000 \
+			--ulimit nproc=32768:32768 -p 127.0.0.1:15201:5201 "$REF" sleep 3600 2>"$WORK/podman.err") &&
+			PPID_CTR=$(nsenter --net="/run/netns/$PODMAN_NS" "${PG[@]}" inspect -f '{{.State.Pid}}' "$pc") &&
+			PCIP=$(ctr_ip "$PPID_CTR") && [ -n "$PCIP" ]; then
+			nsenter -t "$PPID_CTR" -n iperf3 -s -p 5201 -D
+			wait_listen "$PCIP" 5201 "$PODMAN_NS"
+		else
+			PODMAN_NOTE="podman could not run a container with a published port here: \`$(grep -m1 -i error "$WORK/podman.err" || tail -1 "$WORK/podman.err")\`"
+			podman_down
+		fi
+	fi
+	[ -n "$PODMAN_NOTE" ] && say "$PODMAN_NOTE"
+fi
+trap 'podman_down; cleanup' EXIT
+
+say "throughput: $TP_RUNS rounds of ${TP_SECONDS}s runs; dock published (127.0.0.1:$HPORT), dock direct ($CIP:5201)${PODMAN_NS:+, podman published and direct} in turn"
 : >"$WORK/pub.gbps"
 : >"$WORK/direct.gbps"
+: >"$WORK/ppub.gbps"
+: >"$WORK/pdirect.gbps"
 for i in $(seq 1 "$TP_RUNS"); do
-	if [ $((i % 2)) = 1 ]; then
-		iperf 127.0.0.1 "$HPORT" >>"$WORK/pub.gbps"
-		iperf "$CIP" 5201 >>"$WORK/direct.gbps"
-	else
-		iperf "$CIP" 5201 >>"$WORK/direct.gbps"
-		iperf 127.0.0.1 "$HPORT" >>"$WORK/pub.gbps"
-	fi
+	order="pub direct ppub pdirect"
+	[ $((i % 2)) = 0 ] && order="pdirect ppub direct pub"
+	for w in $order; do
+		case $w in
+		pub) iperf 127.0.0.1 "$HPORT" >>"$WORK/pub.gbps" ;;
+		direct) iperf "$CIP" 5201 >>"$WORK/direct.gbps" ;;
+		ppub) [ -n "$PODMAN_NS" ] && iperf 127.0.0.1 15201 "$PODMAN_NS" >>"$WORK/ppub.gbps" ;;
+		pdirect) [ -n "$PODMAN_NS" ] && iperf "$PCIP" 5201 "$PODMAN_NS" >>"$WORK/pdirect.gbps" ;;
+		esac
+	done
 done
 TP_PUB=$(median <"$WORK/pub.gbps")
 TP_DIRECT=$(median <"$WORK/direct.gbps")
 TP_RATIO=$(awk -v a="$TP_PUB" -v b="$TP_DIRECT" 'BEGIN { printf "%.2f", a / b }')
 say "throughput: published $TP_PUB Gbit/s, direct $TP_DIRECT Gbit/s, ratio $TP_RATIO"
+PODMAN_PUB="" PODMAN_DIRECT=""
+if [ -s "$WORK/ppub.gbps" ]; then
+	PODMAN_PUB=$(median <"$WORK/ppub.gbps")
+	PODMAN_DIRECT=$(median <"$WORK/pdirect.gbps")
+	say "podman: published $PODMAN_PUB Gbit/s, direct $PODMAN_DIRECT Gbit/s"
+fi
 kill "$IPERF_PID" && wait "$IPERF_PID" 2>/dev/null || true
 IPERF_PID=""
-"$DOCK" rm -f "$CTR" >/dev/null
+"$DOCK" rm -f "$CTR" >/dev/null 2>&1 || true
 CTR=""
-
-# ---------------------------------------------------------------- 3. podman, in a netns of its own
-
-PODMAN_PUB="" PODMAN_DIRECT="" PODMAN_NOTE=""
-if [ "$PODMAN" = 1 ] && command -v podman >/dev/null; then
-	say "podman: the same published-port path, in a private network namespace"
-	PG=(podman --root "$WORK/podman" --runroot "$WORK/podman-run" --tmpdir "$WORK/podman-tmp"
-		--storage-driver overlay --cgroup-manager cgroupfs --events-backend none)
-	if "${PG[@]}" pull -q --cert-dir "$SKOPEO_CERT_DIR" "$REF" >/dev/null 2>"$WORK/podman.err"; then
-		cat >"$WORK/podman.sh" <<-EOF
-		set -eu
-		ip link set lo up
-		P="${PG[*]}"
-		cid=\$(\$P run -d --runtime runc --ulimit nofile=20000:20000 --ulimit nproc=32768:32768 \
-			-p 127.0.0.1:15201:5201 "$REF" sleep 3600)
-		trap '\$P rm -f -t 0 "\$cid" >/dev/null 2>&1' EXIT
-		pid=\$(\$P inspect -f '{{.State.Pid}}' "\$cid")
-		cip=\$(nsenter -t "\$pid" -n ip -4 -o addr show eth0 | awk '{ print \$4 }' | cut -d/ -f1)
-		nsenter -t "\$pid" -n iperf3 -s -p 5201 -D
-		sleep 0.5
-		for i in \$(seq 1 $TP_RUNS); do
-			iperf3 -c 127.0.0.1 -p 15201 -t $TP_SECONDS -J | jq -r '"pub " + (.end.sum_received.bits_per_second / 1e9 | tostring)'
-			iperf3 -c "\$cip" -p 5201 -t $TP_SECONDS -J | jq -r '"direct " + (.end.sum_received.bits_per_second / 1e9 | tostring)'
-		done
-		EOF
-		if unshare -n bash "$WORK/podman.sh" >"$WORK/podman.out" 2>"$WORK/podman.err"; then
-			PODMAN_PUB=$(awk '$1 == "pub" { print $2 }' "$WORK/podman.out" | median)
-			PODMAN_DIRECT=$(awk '$1 == "direct" { print $2 }' "$WORK/podman.out" | median)
-			say "podman: published $PODMAN_PUB Gbit/s, direct $PODMAN_DIRECT Gbit/s"
-		else
-			PODMAN_NOTE="podman could not run the comparison here: \`$(grep -m1 -i error "$WORK/podman.err" || tail -1 "$WORK/podman.err")\`"
-		fi
-	else
-		PODMAN_NOTE="podman could not pull the image: \`$(tail -1 "$WORK/podman.err")\`"
-	fi
-	[ -n "$PODMAN_NOTE" ] && say "$PODMAN_NOTE"
-	"${PG[@]}" rm -a -f >/dev/null 2>&1 || true
-	umount -R "$WORK/podman/overlay" 2>/dev/null || true
-fi
+podman_down
 
 # ---------------------------------------------------------------- RESULTS.md
 
@@ -221,6 +238,7 @@ verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { ok = op == "le" ? v <= t
 	if [ -n "$PODMAN_PUB" ]; then
 		echo "| podman $(podman --version | awk '{ print $3 }') (netavark, iptables), published port on 127.0.0.1 | $PODMAN_PUB Gbit/s | |"
 		echo "| podman, direct to the container's address | $PODMAN_DIRECT Gbit/s | |"
+		echo "| podman published / podman direct | $(awk -v a="$PODMAN_PUB" -v b="$PODMAN_DIRECT" 'BEGIN { printf "%.2f", a / b }')x | |"
 		echo "| dock published / podman published | $(awk -v a="$TP_PUB" -v b="$PODMAN_PUB" 'BEGIN { printf "%.2f", a / b }')x | |"
 	fi
 	echo
@@ -230,7 +248,7 @@ verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { ok = op == "le" ? v <= t
 	echo "to host one. The iperf3 server runs in the container's network namespace (nsenter -n), the client"
 	echo "on the host; the published path adds conntrack, DNAT and masquerade to the same veth path."
 	[ -n "$PODMAN_NOTE" ] && { echo; echo "$PODMAN_NOTE"; }
-	[ -n "$PODMAN_PUB" ] && { echo; echo "podman ran in a network namespace of its own (unshare -n) so that its iptables rules went with it; its client ran there too."; }
+	[ -n "$PODMAN_PUB" ] && { echo; echo "podman ran in a network namespace of its own (ip netns) so that its iptables rules went with it; its clients dialled from there. Each round ran the four paths in turn (reversed every other round). dock's paths start in the host's network namespace, which other work on this machine shares (its rules and traffic), podman's in an empty one: compare each tool's published path with its own direct one first."; }
 	echo
 } >"$WORK/section.md"
 touch "$RESULTS"

@@ -131,6 +131,16 @@ rt_host(struct err *e)
 	return 0;
 }
 
+/* Closed at the end of each public call: a supervisor forked in between closes what it inherits,
+ * and the number could come back as a log file. */
+static void
+rt_host_close(void)
+{
+	if (netw_nl_ok)
+		nl_close(&netw_nl);
+	netw_nl_ok = 0;
+}
+
 static struct ifinfomsg *
 rt_link_msg(struct nl_sock *s, uint16_t type, uint16_t flags, int index)
 {
@@ -1238,9 +1248,21 @@ netw_ensure(struct store *st, const char *name, struct netw_rec *n, struct err *
 	return netw_create(st, "bridge", NULL, NULL, 0, n, e);
 }
 
+static int netw_prepare_(struct store *st, const char *id, const char *name, const char *hostname,
+			 const struct netw_opts *o, int rootless, struct err *e);
+
 int
 netw_prepare(struct store *st, const char *id, const char *name, const char *hostname,
 	     const struct netw_opts *o, int rootless, struct err *e)
+{
+	int r = netw_prepare_(st, id, name, hostname, o, rootless, e);
+	rt_host_close();
+	return r;
+}
+
+static int
+netw_prepare_(struct store *st, const char *id, const char *name, const char *hostname,
+	      const struct netw_opts *o, int rootless, struct err *e)
 {
 	const char *mode = netw_mode(o, rootless);
 	struct netw_want w;
@@ -1517,6 +1539,7 @@ out:
 	if (nsfd >= 0)
 		close(nsfd);
 	netw_ctr_free(&c);
+	rt_host_close();
 	return r;
 }
 
@@ -1533,6 +1556,7 @@ netw_detach(struct store *st, const char *id)
 			netw_leave(st, id, names[i]);
 	}
 	strv_free(names, nn);
+	rt_host_close();
 }
 
 void

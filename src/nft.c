@@ -8,14 +8,16 @@
  *   chain n-BR-fwd           filter/forward: from BR to another dock bridge is dropped
  *   chain p-ID-pre, p-ID-out nat/prerouting and nat/output: DNAT of a container's published ports
  *
- * Every object is found by its name, so removing one is deleting its chains (and set element); the
- * table goes with the last chain.  Published ports are kernel DNAT, not a userspace proxy: a
+ * Every object is found by its name, so removing one is deleting its chains (and set element), in
+ * one batch with the table when nothing else is left in it.  Published ports are kernel DNAT, not a userspace proxy: a
  * foreground `dock run` has no supervisor to host a proxy, and forwarding in the kernel costs no
  * copy through a process (the throughput target).  Loopback works with route_localnet on the bridge
  * plus the masquerade above, as Docker does without its userland proxy.
  * Also here: parsing -p/-P, the PORTS of `ps`, and `dock port`. */
 
 #include <sys/file.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <net/if.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -366,6 +368,44 @@ nft_close(struct nft *n)
 		close(n->lockfd);
 }
 
+/* The last close of an nf_tables socket waits for the kernel to finish destroying what its
+ * batches deleted (an RCU grace period: 10-25 ms here, on every `run --rm`).  What was deleted is
+ * committed already; only that wait remains, so a detached grandchild holding the socket takes it
+ * over.  The pipe tells it when ours is closed, so that its close is the last. */
+static void
+nft_close_deleted(struct nft *n)
+{
+	int p[2], fd = n->sk.fd;
+	pid_t pid;
+	if (fd < 0 || pipe2(p, O_CLOEXEC) < 0) {
+		nft_close(n);
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		char c;
+		int lo = fd < p[0] ? fd : p[0], hi = fd < p[0] ? p[0] : fd, k;
+		if (fork() != 0)
+			_exit(0);
+		/* nothing else of ours may stay open for the wait (pipes someone reads to EOF, locks) */
+		if (syscall(SYS_close_range, (unsigned)hi + 1, ~0u, 0u) < 0) /* before Linux 5.9 */
+			for (k = hi + 1; k < 4096; k++)
+				close(k);
+		for (k = 0; k < hi; k++)
+			if (k != lo)
+				close(k);
+		while (read(p[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(p[0]);
+	nft_close(n);
+	close(p[1]);
+	if (pid > 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+}
+
 static int
 nft_table_use_cb(void *ctx, const struct nlmsghdr *h, struct err *e)
 {
@@ -376,32 +416,40 @@ nft_table_use_cb(void *ctx, const struct nlmsghdr *h, struct err *e)
 	return 0;
 }
 
-/* The table goes once it holds nothing but the bridges set (its use count is chains plus sets). */
 static int
-nft_table_gc(struct nft *n, struct err *e)
+nft_found_cb(void *ctx, const struct nlmsghdr *h, struct err *e)
 {
-	uint32_t use = UINT32_MAX;
+	(void)ctx;
+	(void)h;
+	(void)e;
+	return 0;
+}
+
+/* Is chain there (1, 0 when not, -1 on error)?  *use: the table's count of chains and sets. */
+static int
+nft_lookup(struct nft *n, const char *chain, uint32_t *use, struct err *e)
+{
 	struct err e2 = {0};
+	*use = 0;
 	nl_msg_init(&n->m);
 	nft_hdr(n, (uint16_t)((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE), NLM_F_REQUEST,
 		NFPROTO_IPV4, 0);
 	nl_attr_str(&n->m, NFTA_TABLE_NAME, NFT_TABLE);
-	if (nl_talk(&n->sk, &n->m, nft_table_use_cb, &use, &e2) < 0) {
-		if (e2.sys == ENOENT)
-			return 0;
-		*e = e2;
-		return err_ctx(e, "nftables: table %s", NFT_TABLE);
-	}
-	/* Chains come in pairs, so 1 is the set alone. */
-	if (use > 1)
+	if (nl_talk(&n->sk, &n->m, nft_table_use_cb, use, &e2) < 0)
+		goto fail;
+	nl_msg_init(&n->m);
+	nft_hdr(n, (uint16_t)((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETCHAIN), NLM_F_REQUEST,
+		NFPROTO_IPV4, 0);
+	nl_attr_str(&n->m, NFTA_CHAIN_TABLE, NFT_TABLE);
+	nl_attr_str(&n->m, NFTA_CHAIN_NAME, chain);
+	if (nl_talk(&n->sk, &n->m, nft_found_cb, NULL, &e2) < 0)
+		goto fail;
+	return 1;
+fail:
+	if (e2.code == ERR_SYS && e2.sys == ENOENT)
 		return 0;
-	nft_batch_begin(n);
-	nft_table(n, NFT_MSG_DELTABLE);
-	if (nft_batch_end(n, &e2) < 0 && e2.sys != ENOENT) {
-		*e = e2;
-		return err_ctx(e, "nftables: delete table %s", NFT_TABLE);
-	}
-	return 0;
+	*e = e2;
+	return err_ctx(e, "nftables: table %s", NFT_TABLE);
 }
 
 static int
@@ -506,7 +554,8 @@ nft_network_down(const char *bridge, const char *subnet_cidr, struct err *e)
 {
 	struct nft *n;
 	char post[64], fwd[64];
-	int rc = -1;
+	uint32_t use;
+	int rc = -1, r;
 	(void)subnet_cidr; /* the chains carry the bridge's name: all there is to find */
 	if (strlen(bridge) >= IFNAMSIZ || !*bridge)
 		return err_set(e, ERR_USAGE, "invalid bridge name %s", bridge);
@@ -516,24 +565,36 @@ nft_network_down(const char *bridge, const char *subnet_cidr, struct err *e)
 		return err_set(e, ERR_SYS, "out of memory");
 	if (nft_open(n, e) < 0)
 		goto out;
-	/* Creating before deleting makes the batch succeed whether or not they existed: kernels
-	 * before 6.3 have no "destroy" that ignores what is missing. */
+	if ((r = nft_lookup(n, post, &use, e)) <= 0) {
+		rc = r; /* not up: nothing to remove */
+		goto out;
+	}
+	/* One batch: a second right after the first would wait for the kernel to destroy what the
+	 * first deleted.  Chains come in pairs and the set is the odd one out, so 3 is ours alone
+	 * and the table goes.  Otherwise the creates make the deletes succeed whether or not each
+	 * object is there (kernels before 6.3 have no "destroy" that ignores what is missing). */
 	nft_batch_begin(n);
-	nft_table(n, NFT_MSG_NEWTABLE);
-	nft_set_new(n);
-	nft_set_elem(n, NFT_MSG_NEWSETELEM, bridge);
-	nft_chain_new(n, post, "nat", NF_INET_POST_ROUTING, NFT_PRI_NAT_SRC);
-	nft_chain_new(n, fwd, "filter", NF_INET_FORWARD, NFT_PRI_FILTER);
-	nft_chain_flush(n, post);
-	nft_chain_flush(n, fwd);
-	nft_chain_del(n, post);
-	nft_chain_del(n, fwd);
-	nft_set_elem(n, NFT_MSG_DELSETELEM, bridge);
+	if (use <= 3) {
+		nft_table(n, NFT_MSG_DELTABLE);
+	} else {
+		nft_table(n, NFT_MSG_NEWTABLE);
+		nft_set_new(n);
+		nft_set_elem(n, NFT_MSG_NEWSETELEM, bridge);
+		nft_chain_new(n, post, "nat", NF_INET_POST_ROUTING, NFT_PRI_NAT_SRC);
+		nft_chain_new(n, fwd, "filter", NF_INET_FORWARD, NFT_PRI_FILTER);
+		nft_chain_flush(n, post);
+		nft_chain_flush(n, fwd);
+		nft_chain_del(n, post);
+		nft_chain_del(n, fwd);
+		nft_set_elem(n, NFT_MSG_DELSETELEM, bridge);
+	}
 	if (nft_batch_end(n, e) < 0) {
 		err_ctx(e, "nftables: network %s", bridge);
 		goto out;
 	}
-	rc = nft_table_gc(n, e);
+	nft_close_deleted(n);
+	free(n);
+	return 0;
 out:
 	nft_close(n);
 	free(n);
@@ -619,39 +680,36 @@ nft_ports_del(const char *ctr_id, struct err *e)
 {
 	struct nft *t;
 	char pre[64], out[64];
-	uint32_t use = UINT32_MAX;
-	struct err e2 = {0};
-	int rc = -1;
+	uint32_t use;
+	int rc = -1, r;
 	nft_port_chains(ctr_id, pre, out);
 	if (!(t = calloc(1, sizeof *t)))
 		return err_set(e, ERR_SYS, "out of memory");
 	if (nft_open(t, e) < 0)
 		goto out;
-	/* No table: nothing of ours to remove (and nothing to create just to delete). */
-	nl_msg_init(&t->m);
-	nft_hdr(t, (uint16_t)((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE), NLM_F_REQUEST,
-		NFPROTO_IPV4, 0);
-	nl_attr_str(&t->m, NFTA_TABLE_NAME, NFT_TABLE);
-	if (nl_talk(&t->sk, &t->m, nft_table_use_cb, &use, &e2) < 0) {
-		if (e2.sys == ENOENT)
-			rc = 0;
-		else
-			*e = e2;
+	if ((r = nft_lookup(t, pre, &use, e)) <= 0) {
+		rc = r;
 		goto out;
 	}
 	nft_batch_begin(t);
-	nft_table(t, NFT_MSG_NEWTABLE);
-	nft_chain_new(t, pre, "nat", NF_INET_PRE_ROUTING, NFT_PRI_NAT_DST);
-	nft_chain_new(t, out, "nat", NF_INET_LOCAL_OUT, NFT_PRI_NAT_DST);
-	nft_chain_flush(t, pre);
-	nft_chain_flush(t, out);
-	nft_chain_del(t, pre);
-	nft_chain_del(t, out);
+	if (use - (use & 1) <= 2) { /* our two chains, perhaps the set: the table goes */
+		nft_table(t, NFT_MSG_DELTABLE);
+	} else {
+		nft_table(t, NFT_MSG_NEWTABLE);
+		nft_chain_new(t, pre, "nat", NF_INET_PRE_ROUTING, NFT_PRI_NAT_DST);
+		nft_chain_new(t, out, "nat", NF_INET_LOCAL_OUT, NFT_PRI_NAT_DST);
+		nft_chain_flush(t, pre);
+		nft_chain_flush(t, out);
+		nft_chain_del(t, pre);
+		nft_chain_del(t, out);
+	}
 	if (nft_batch_end(t, e) < 0) {
 		err_ctx(e, "nftables: ports of %.12s", ctr_id);
 		goto out;
 	}
-	rc = nft_table_gc(t, e);
+	nft_close_deleted(t);
+	free(t);
+	return 0;
 out:
 	nft_close(t);
 	free(t);
