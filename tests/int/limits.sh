@@ -170,10 +170,11 @@ t_limits_devices_default() {
 	assert_contains "$OUT" "null-ok"
 	assert_contains "$ERR" "/tmp/disk: Operation not permitted"
 	assert_not_contains "$ERR" "null"
-	# --privileged: every device
-	expect_ok dock run --rm --privileged "$REG/busybox" sh -c "mknod /tmp/disk b $maj $min && head -c 0 /tmp/disk && echo opened" ||
+	# --privileged: every device, and the host's nodes in /dev (not its console, pts or shm)
+	expect_ok dock run --rm --privileged "$REG/busybox" sh -c "mknod /tmp/disk b $maj $min && head -c 0 /tmp/disk && echo opened;
+		head -c 0 $dev && echo host-node; test -e /dev/console || echo no-console; ls /dev/pts" ||
 		return 1
-	assert_eq opened "$OUT"
+	assert_eq $'opened\nhost-node\nno-console\nptmx' "$OUT"
 }
 
 t_limits_device_option() {
