@@ -327,3 +327,42 @@ t_limits_rootless() {
 		return 1
 	assert_eq "core fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero " "$OUT"
 }
+
+# A pure cgroup v2 host, made in a mount namespace of the case's own (the v1 hierarchies unmounted
+# there, cgroup2 on /sys/fs/cgroup): devices are kept out by dock's BPF_CGROUP_DEVICE program,
+# stats read v2's files, v1-only limits warn.
+t_limits_cgroup_v2_only() {
+	expect_ok dock pull -q "$REG/busybox" || return 1
+	grep -qw cgroup2 /proc/filesystems || skip "no cgroup2 in this kernel"
+	local dev
+	dev=$(_open_blockdev) || skip "no block device that root may open here"
+	cat >"$T/v2.sh" <<'SH'
+for m in $(awk '{for (i = 7; i <= NF; i++) if ($i == "-") {if ($(i + 1) ~ /^cgroup2?$/) print $5; break}}' \
+	/proc/self/mountinfo | sort -r); do
+	umount -l "$m" || exit 1
+done
+umount -l /sys/fs/cgroup 2>/dev/null
+mount -t cgroup2 none /sys/fs/cgroup || exit 1
+"$DOCK" info | grep 'Cgroup Version'
+"$DOCK" run --rm "$REG/busybox" sh -c "mknod /tmp/d b $MAJ $MIN; head -c 0 /tmp/d && echo opened; echo >/dev/null && echo null-ok"
+"$DOCK" run --rm --device "$DEV:/dev/x:r" "$REG/busybox" sh -c "head -c 0 /dev/x && echo read-ok; echo >/dev/x || echo write-refused"
+"$DOCK" run --rm --privileged "$REG/busybox" sh -c "head -c 0 $DEV && echo privileged-ok"
+"$DOCK" run -d --name v2s -m 64m "$REG/busybox" sh -c 'sleep 100 & sleep 100 & wait' >/dev/null
+echo "cgroup: $(ls -d /sys/fs/cgroup/dock/"$("$DOCK" inspect --format '{{.Id}}' v2s)")"
+"$DOCK" stats --no-stream --format 'pids={{.PIDs}}' v2s
+"$DOCK" rm -f v2s >/dev/null
+echo "left: $(ls /sys/fs/cgroup/dock 2>/dev/null | grep -c '^[0-9a-f]\{64\}$')"
+SH
+	expect_ok env DOCK="$DOCK" REG="$REG" DEV="$dev" MAJ="$((16#$(stat -c %t "$dev")))" \
+		MIN="$((16#$(stat -c %T "$dev")))" unshare -m --propagation private bash "$T/v2.sh" || return 1
+	assert_contains "$OUT" "Cgroup Version: 2"
+	assert_not_contains "$OUT" "opened"
+	assert_contains "$OUT" "null-ok"
+	assert_contains "$ERR" "/tmp/d: Operation not permitted"
+	assert_contains "$OUT" $'read-ok\nwrite-refused'
+	assert_contains "$OUT" "privileged-ok"
+	assert_match "$OUT" "cgroup: /sys/fs/cgroup/dock/[0-9a-f]{64}"
+	assert_contains "$OUT" "pids=3"
+	assert_contains "$ERR" "memory limit cannot apply"
+	assert_not_contains "$ERR" "device access cannot be restricted"
+}
