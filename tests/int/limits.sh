@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# tests/int/limits.sh: cgroups (limits, OOM, cleanup), Docker's default seccomp policy.
+# tests/int/limits.sh: cgroups (limits, OOM, devices, cleanup, v2-only, rootless delegation), --ulimit,
+# --oom-score-adj, --shm-size, --device, dock stats, and Docker's default seccomp policy.
 
 _cgroup_dirs() { # ID: the container's cgroup directories that exist on the host
 	find /sys/fs/cgroup -maxdepth 4 -type d -name "$1" 2>/dev/null
@@ -365,4 +366,45 @@ SH
 	assert_contains "$OUT" "pids=3"
 	assert_contains "$ERR" "memory limit cannot apply"
 	assert_not_contains "$ERR" "device access cannot be restricted"
+}
+
+# Rootless in a cgroup v2 subtree delegated to the user (chowned, as systemd's Delegate= does):
+# each container gets its own cgroup there, so stats and kill see all of it; limits whose
+# controller the subtree lacks warn, naming why.
+t_limits_rootless_delegated() {
+	grep -qE '^(nobody|65534):' /etc/subuid && skip "nobody has a range in /etc/subuid"
+	local v2 d id
+	v2=$(awk '{for (i = 7; i <= NF; i++) if ($i == "-") {if ($(i + 1) == "cgroup2") print $5; break}}' \
+		/proc/self/mountinfo | head -n 1)
+	[ -n "$v2" ] || skip "no cgroup v2 mounted"
+	d=$v2/dock-test-deleg-$$-$RANDOM
+	mkdir "$d" || flunk "mkdir $d"
+	defer _rmdir_wait "$d"
+	chown nobody "$d" "$d/cgroup.procs" "$d/cgroup.threads" "$d/cgroup.subtree_control"
+	_rl_setup nobody
+	(
+		echo "$BASHPID" >"$d/cgroup.procs" || flunk "cannot enter $d"
+		expect_ok rldock nobody run -d --name rl1 --pids-limit 10 "$REG/busybox" sh -c 'sleep 100 & sleep 100 & wait'
+		assert_contains "$ERR" "PIDs limit cannot apply"
+		id=$(rldock nobody inspect --format '{{.Id}}' rl1)
+		[ -d "$d/dock/$id" ] || flunk "no cgroup $d/dock/$id"
+		assert_eq 3 "$(wc -l <"$d/dock/$id/cgroup.procs")" "processes in the container's cgroup"
+		expect_ok rldock nobody stats --no-stream --format '{{.PIDs}}' rl1
+		assert_eq 3 "$OUT" "PIDs"
+		# (kill, not rm -f: a rootless `dock rm` of a container that ran cannot remove overlayfs's
+		# work directory yet; that belongs to rm, not to limits)
+		expect_ok rldock nobody kill rl1
+		expect_ok rldock nobody wait rl1
+		[ ! -e "$d/dock/$id" ] || flunk "the container's cgroup stayed after it ended"
+	) || return 1
+}
+
+_rmdir_wait() { # DIR: rmdir once the processes in it are gone
+	local i
+	for i in $(seq 50); do
+		rmdir "$1/dock" 2>/dev/null
+		rmdir "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	rmdir "$1"
 }
