@@ -78,9 +78,9 @@ t_limits_fork_bomb() {
 	# a real fork bomb, at a quarter of a core so that it does not take the machine with it
 	expect_ok dock run -d --name bomb --pids-limit 20 --cpus 0.25 "$REG/busybox" \
 		sh -c 'f() { f | f & }; f; sleep 60' || return 1
-	local id max=0 n i
+	local id max=0 n
 	id=$(dock inspect --format '{{.Id}}' bomb)
-	for i in 1 2 3 4 5 6 7 8 9 10; do
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		n=$(dock stats --no-stream --format '{{.PIDs}}' bomb)
 		[ "$n" -gt "$max" ] && max=$n
 		sleep 0.2
@@ -112,7 +112,9 @@ t_limits_cpus_half() {
 	done
 	assert_eq "50000 100000" "$q" "the CPU quota"
 	sleep 0.5
-	h0=$(_cg_cpu_ns "$h") && c0=$(_cg_cpu_ns "$c") || flunk "no CPU accounting for the containers"
+	if ! h0=$(_cg_cpu_ns "$h") || ! c0=$(_cg_cpu_ns "$c"); then
+		flunk "no CPU accounting for the containers"
+	fi
 	t0=$(_now_ns)
 	sleep 3
 	h1=$(_cg_cpu_ns "$h")
@@ -210,6 +212,11 @@ t_limits_device_option() {
 
 # ---------------------------------------------------------------- ulimit, oom score, shm
 
+# whether we hold CAP_SYS_RESOURCE (root here does not: raising a hard limit then fails)
+_have_sys_resource() {
+	[ $((0x$(awk '/^CapEff/ {print $2}' /proc/self/status) >> 24 & 1)) = 1 ]
+}
+
 t_limits_ulimit() {
 	expect_ok dock pull -q "$REG/busybox" || return 1
 	expect_ok dock run --rm --ulimit nofile=1024:2048 --ulimit nproc=500 --ulimit core=0 "$REG/busybox" \
@@ -221,7 +228,7 @@ t_limits_ulimit() {
 	# above the hard limit dock has (root without CAP_SYS_RESOURCE): a clear error
 	local hard
 	hard=$(ulimit -Hn)
-	if ! grep -q '^CapEff:.*' /proc/self/status || [ $(( 0x$(awk '/^CapEff/ {print $2}' /proc/self/status) >> 24 & 1 )) = 0 ]; then
+	if ! _have_sys_resource; then
 		expect_fail_rc 125 dock run --rm --ulimit "nofile=$((hard + 1)):$((hard + 1))" "$REG/busybox" true ||
 			return 1
 		assert_contains "$ERR" "--ulimit nofile: cannot raise the hard limit above $hard"
@@ -244,7 +251,7 @@ t_limits_oom_score_shm() {
 	expect_fail_rc 125 dock run --rm --oom-score-adj 1001 "$REG/busybox" true || return 1
 	assert_contains "$ERR" "range for oom score adj is [-1000, 1000]"
 	# lowering it needs CAP_SYS_RESOURCE
-	if [ $(( 0x$(awk '/^CapEff/ {print $2}' /proc/self/status) >> 24 & 1 )) = 0 ]; then
+	if ! _have_sys_resource; then
 		expect_fail_rc 125 dock run --rm --oom-score-adj -500 "$REG/busybox" true || return 1
 		assert_contains "$ERR" "CAP_SYS_RESOURCE"
 	else
@@ -400,8 +407,8 @@ t_limits_rootless_delegated() {
 }
 
 _rmdir_wait() { # DIR: rmdir once the processes in it are gone
-	local i
-	for i in $(seq 50); do
+	local _
+	for _ in $(seq 50); do
 		rmdir "$1/dock" 2>/dev/null
 		rmdir "$1" 2>/dev/null && return 0
 		sleep 0.1
