@@ -615,6 +615,9 @@ int cg_oom_killed(struct cg *c);                         /* the OOM killer acted
 int cg_stats(struct cg *c, struct cg_stats *s, struct err *e);
 /* Remove its directories (waiting up to 2 s for exiting processes), and "dock" with the last. */
 int cg_destroy(struct cg *c, struct err *e);
+/* What is left of a container's cgroups when whoever made them is gone (a supervisor killed):
+ * every process in them killed, the directories removed.  0 also when there are none. */
+int cg_remove_id(const char *id, struct err *e);
 /* An existing container's cgroups, from another process; ERR_NOTFOUND if there are none. */
 struct cg *cg_open(const char *id, struct err *e);
 void cg_free(struct cg *c);

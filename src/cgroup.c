@@ -1266,6 +1266,20 @@ cg_destroy(struct cg *c, struct err *e)
 	return cg_remove(c, 2000, e);
 }
 
+int
+cg_remove_id(const char *id, struct err *e)
+{
+	struct cg *c = cg_open(id, e);
+	int r;
+	if (!c)
+		return e->code == ERR_NOTFOUND ? 0 : -1;
+	r = cg_kill_all(c, SIGKILL, e);
+	if (r == 0)
+		r = cg_destroy(c, e);
+	cg_free(c);
+	return r;
+}
+
 void
 cg_free(struct cg *c)
 {

@@ -6,6 +6,7 @@
  * Every path inside the container is resolved inside its root, never following a symlink out. */
 
 #include <sched.h>
+#include <dirent.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -485,6 +486,70 @@ run_setup_devices(const struct run_spec *s, int rootfd)
 	}
 }
 
+/* --privileged: the host's device nodes in the container's /dev too, as Docker gives them (its
+ * pts, shm, mqueue and fd are the container's own; the console is not the host's to give).  Nodes
+ * are made, not bound, so a new one on the host later does not appear.  Not in a user namespace:
+ * mknod is refused there. */
+static void
+run_host_devs(int hostdir, int ctrdir, int depth)
+{
+	static const char *const skip[] = {"pts", "shm", "fd", "mqueue", "console", ".lxc",
+					   ".lxd-mounts", ".udev", NULL};
+	int fd = dup(hostdir);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		struct stat st;
+		size_t k;
+		if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
+			continue;
+		for (k = 0; skip[k] && strcmp(skip[k], de->d_name); k++)
+			;
+		if (skip[k] || fstatat(hostdir, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode) && depth < 4) {
+			int h, c;
+			if (mkdirat(ctrdir, de->d_name, st.st_mode & 07777) < 0 && errno != EEXIST)
+				continue;
+			h = openat(hostdir, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			c = openat(ctrdir, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (h >= 0 && c >= 0)
+				run_host_devs(h, c, depth + 1);
+			if (h >= 0)
+				close(h);
+			if (c >= 0)
+				close(c);
+		} else if ((S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) &&
+			   mknodat(ctrdir, de->d_name, st.st_mode, st.st_rdev) == 0) {
+			fchmodat(ctrdir, de->d_name, st.st_mode & 07777, 0);
+			if (fchownat(ctrdir, de->d_name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+				run_fail(RUN_STAGE_SETUP, errno, "--privileged: chown /dev/%s", de->d_name);
+		}
+	}
+	closedir(d);
+}
+
+static void
+run_setup_privileged_dev(const struct run_spec *s, int rootfd)
+{
+	int host, ctr;
+	if (!s->privileged || s->userns)
+		return;
+	host = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (host < 0)
+		return; /* a host without /dev has nothing to give */
+	ctr = run_open_in(rootfd, "/dev", O_RDONLY | O_DIRECTORY);
+	run_check(ctr >= 0, "open /dev");
+	run_host_devs(host, ctr, 0);
+	close(host);
+	close(ctr);
+}
+
 /* ---------------------------------------------------------------- the setup child */
 
 static const char *const run_masked[] = {
@@ -618,6 +683,7 @@ run_setup_mounts(const struct run_spec *s, int rootfd)
 	}
 	run_setup_dev(s, rootfd);
 	run_setup_devices(s, rootfd);
+	run_setup_privileged_dev(s, rootfd);
 	/* the per-container /etc files */
 	{
 		static const char *const files[] = {"hostname", "hosts", "resolv.conf"};

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# tests/int/limits.sh: cgroups (limits, OOM, cleanup), Docker's default seccomp policy.
+# tests/int/limits.sh: cgroups (limits, OOM, devices, cleanup, v2-only, rootless delegation), --ulimit,
+# --oom-score-adj, --shm-size, --device, dock stats, and Docker's default seccomp policy.
 
 _cgroup_dirs() { # ID: the container's cgroup directories that exist on the host
 	find /sys/fs/cgroup -maxdepth 4 -type d -name "$1" 2>/dev/null
@@ -77,9 +78,9 @@ t_limits_fork_bomb() {
 	# a real fork bomb, at a quarter of a core so that it does not take the machine with it
 	expect_ok dock run -d --name bomb --pids-limit 20 --cpus 0.25 "$REG/busybox" \
 		sh -c 'f() { f | f & }; f; sleep 60' || return 1
-	local id max=0 n i
+	local id max=0 n
 	id=$(dock inspect --format '{{.Id}}' bomb)
-	for i in 1 2 3 4 5 6 7 8 9 10; do
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		n=$(dock stats --no-stream --format '{{.PIDs}}' bomb)
 		[ "$n" -gt "$max" ] && max=$n
 		sleep 0.2
@@ -111,7 +112,9 @@ t_limits_cpus_half() {
 	done
 	assert_eq "50000 100000" "$q" "the CPU quota"
 	sleep 0.5
-	h0=$(_cg_cpu_ns "$h") && c0=$(_cg_cpu_ns "$c") || flunk "no CPU accounting for the containers"
+	if ! h0=$(_cg_cpu_ns "$h") || ! c0=$(_cg_cpu_ns "$c"); then
+		flunk "no CPU accounting for the containers"
+	fi
 	t0=$(_now_ns)
 	sleep 3
 	h1=$(_cg_cpu_ns "$h")
@@ -170,10 +173,11 @@ t_limits_devices_default() {
 	assert_contains "$OUT" "null-ok"
 	assert_contains "$ERR" "/tmp/disk: Operation not permitted"
 	assert_not_contains "$ERR" "null"
-	# --privileged: every device
-	expect_ok dock run --rm --privileged "$REG/busybox" sh -c "mknod /tmp/disk b $maj $min && head -c 0 /tmp/disk && echo opened" ||
+	# --privileged: every device, and the host's nodes in /dev (not its console, pts or shm)
+	expect_ok dock run --rm --privileged "$REG/busybox" sh -c "mknod /tmp/disk b $maj $min && head -c 0 /tmp/disk && echo opened;
+		head -c 0 $dev && echo host-node; test -e /dev/console || echo no-console; ls /dev/pts" ||
 		return 1
-	assert_eq opened "$OUT"
+	assert_eq $'opened\nhost-node\nno-console\nptmx' "$OUT"
 }
 
 t_limits_device_option() {
@@ -208,6 +212,11 @@ t_limits_device_option() {
 
 # ---------------------------------------------------------------- ulimit, oom score, shm
 
+# whether we hold CAP_SYS_RESOURCE (root here does not: raising a hard limit then fails)
+_have_sys_resource() {
+	[ $((0x$(awk '/^CapEff/ {print $2}' /proc/self/status) >> 24 & 1)) = 1 ]
+}
+
 t_limits_ulimit() {
 	expect_ok dock pull -q "$REG/busybox" || return 1
 	expect_ok dock run --rm --ulimit nofile=1024:2048 --ulimit nproc=500 --ulimit core=0 "$REG/busybox" \
@@ -219,7 +228,7 @@ t_limits_ulimit() {
 	# above the hard limit dock has (root without CAP_SYS_RESOURCE): a clear error
 	local hard
 	hard=$(ulimit -Hn)
-	if ! grep -q '^CapEff:.*' /proc/self/status || [ $(( 0x$(awk '/^CapEff/ {print $2}' /proc/self/status) >> 24 & 1 )) = 0 ]; then
+	if ! _have_sys_resource; then
 		expect_fail_rc 125 dock run --rm --ulimit "nofile=$((hard + 1)):$((hard + 1))" "$REG/busybox" true ||
 			return 1
 		assert_contains "$ERR" "--ulimit nofile: cannot raise the hard limit above $hard"
@@ -242,7 +251,7 @@ t_limits_oom_score_shm() {
 	expect_fail_rc 125 dock run --rm --oom-score-adj 1001 "$REG/busybox" true || return 1
 	assert_contains "$ERR" "range for oom score adj is [-1000, 1000]"
 	# lowering it needs CAP_SYS_RESOURCE
-	if [ $(( 0x$(awk '/^CapEff/ {print $2}' /proc/self/status) >> 24 & 1 )) = 0 ]; then
+	if ! _have_sys_resource; then
 		expect_fail_rc 125 dock run --rm --oom-score-adj -500 "$REG/busybox" true || return 1
 		assert_contains "$ERR" "CAP_SYS_RESOURCE"
 	else
@@ -325,4 +334,84 @@ t_limits_rootless() {
 	expect_ok rldock nobody run --rm "$REG/busybox" sh -c 'mknod /tmp/d b 7 0 2>/dev/null && echo made; ls /dev | tr "\n" " "' ||
 		return 1
 	assert_eq "core fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero " "$OUT"
+}
+
+# A pure cgroup v2 host, made in a mount namespace of the case's own (the v1 hierarchies unmounted
+# there, cgroup2 on /sys/fs/cgroup): devices are kept out by dock's BPF_CGROUP_DEVICE program,
+# stats read v2's files, v1-only limits warn.
+t_limits_cgroup_v2_only() {
+	expect_ok dock pull -q "$REG/busybox" || return 1
+	grep -qw cgroup2 /proc/filesystems || skip "no cgroup2 in this kernel"
+	local dev
+	dev=$(_open_blockdev) || skip "no block device that root may open here"
+	cat >"$T/v2.sh" <<'SH'
+for m in $(awk '{for (i = 7; i <= NF; i++) if ($i == "-") {if ($(i + 1) ~ /^cgroup2?$/) print $5; break}}' \
+	/proc/self/mountinfo | sort -r); do
+	umount -l "$m" || exit 1
+done
+umount -l /sys/fs/cgroup 2>/dev/null
+mount -t cgroup2 none /sys/fs/cgroup || exit 1
+"$DOCK" info | grep 'Cgroup Version'
+"$DOCK" run --rm "$REG/busybox" sh -c "mknod /tmp/d b $MAJ $MIN; head -c 0 /tmp/d && echo opened; echo >/dev/null && echo null-ok"
+"$DOCK" run --rm --device "$DEV:/dev/x:r" "$REG/busybox" sh -c "head -c 0 /dev/x && echo read-ok; echo >/dev/x || echo write-refused"
+"$DOCK" run --rm --privileged "$REG/busybox" sh -c "head -c 0 $DEV && echo privileged-ok"
+"$DOCK" run -d --name v2s -m 64m "$REG/busybox" sh -c 'sleep 100 & sleep 100 & wait' >/dev/null
+echo "cgroup: $(ls -d /sys/fs/cgroup/dock/"$("$DOCK" inspect --format '{{.Id}}' v2s)")"
+"$DOCK" stats --no-stream --format 'pids={{.PIDs}}' v2s
+"$DOCK" rm -f v2s >/dev/null
+echo "left: $(ls /sys/fs/cgroup/dock 2>/dev/null | grep -c '^[0-9a-f]\{64\}$')"
+SH
+	expect_ok env DOCK="$DOCK" REG="$REG" DEV="$dev" MAJ="$((16#$(stat -c %t "$dev")))" \
+		MIN="$((16#$(stat -c %T "$dev")))" unshare -m --propagation private bash "$T/v2.sh" || return 1
+	assert_contains "$OUT" "Cgroup Version: 2"
+	assert_not_contains "$OUT" "opened"
+	assert_contains "$OUT" "null-ok"
+	assert_contains "$ERR" "/tmp/d: Operation not permitted"
+	assert_contains "$OUT" $'read-ok\nwrite-refused'
+	assert_contains "$OUT" "privileged-ok"
+	assert_match "$OUT" "cgroup: /sys/fs/cgroup/dock/[0-9a-f]{64}"
+	assert_contains "$OUT" "pids=3"
+	assert_contains "$ERR" "memory limit cannot apply"
+	assert_not_contains "$ERR" "device access cannot be restricted"
+}
+
+# Rootless in a cgroup v2 subtree delegated to the user (chowned, as systemd's Delegate= does):
+# each container gets its own cgroup there, so stats and kill see all of it; limits whose
+# controller the subtree lacks warn, naming why.
+t_limits_rootless_delegated() {
+	grep -qE '^(nobody|65534):' /etc/subuid && skip "nobody has a range in /etc/subuid"
+	local v2 d id
+	v2=$(awk '{for (i = 7; i <= NF; i++) if ($i == "-") {if ($(i + 1) == "cgroup2") print $5; break}}' \
+		/proc/self/mountinfo | head -n 1)
+	[ -n "$v2" ] || skip "no cgroup v2 mounted"
+	d=$v2/dock-test-deleg-$$-$RANDOM
+	mkdir "$d" || flunk "mkdir $d"
+	defer _rmdir_wait "$d"
+	chown nobody "$d" "$d/cgroup.procs" "$d/cgroup.threads" "$d/cgroup.subtree_control"
+	_rl_setup nobody
+	(
+		echo "$BASHPID" >"$d/cgroup.procs" || flunk "cannot enter $d"
+		expect_ok rldock nobody run -d --name rl1 --pids-limit 10 "$REG/busybox" sh -c 'sleep 100 & sleep 100 & wait'
+		assert_contains "$ERR" "PIDs limit cannot apply"
+		id=$(rldock nobody inspect --format '{{.Id}}' rl1)
+		[ -d "$d/dock/$id" ] || flunk "no cgroup $d/dock/$id"
+		assert_eq 3 "$(wc -l <"$d/dock/$id/cgroup.procs")" "processes in the container's cgroup"
+		expect_ok rldock nobody stats --no-stream --format '{{.PIDs}}' rl1
+		assert_eq 3 "$OUT" "PIDs"
+		# (kill, not rm -f: a rootless `dock rm` of a container that ran cannot remove overlayfs's
+		# work directory yet; that belongs to rm, not to limits)
+		expect_ok rldock nobody kill rl1
+		expect_ok rldock nobody wait rl1
+		[ ! -e "$d/dock/$id" ] || flunk "the container's cgroup stayed after it ended"
+	) || return 1
+}
+
+_rmdir_wait() { # DIR: rmdir once the processes in it are gone
+	local _
+	for _ in $(seq 50); do
+		rmdir "$1/dock" 2>/dev/null
+		rmdir "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	rmdir "$1"
 }

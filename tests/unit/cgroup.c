@@ -1005,6 +1005,38 @@ t_real_kill(void)
 	prctl(PR_SET_CHILD_SUBREAPER, 0);
 }
 
+/* Its maker gone (a supervisor killed): cg_remove_id from the id alone kills what is left and
+ * removes every directory. */
+static void
+t_real_remove_id(void)
+{
+	struct cg_limits l;
+	struct cg *c;
+	struct err e = {0};
+	char dirs[CG_MAXH][CG_PATH];
+	size_t i, nh;
+	int go, st = 0;
+	pid_t pid;
+	cg_limits_init(&l);
+	l.pids_limit = 10;
+	if (!(c = make("orphan", &l)))
+		return;
+	pid = spawn(child_spin, &go);
+	CHECK(pid > 0 && cg_enter(c, pid, &e) == 0);
+	let_go(go);
+	nh = c->nh;
+	for (i = 0; i < nh; i++)
+		strcpy(dirs[i], c->h[i].dir);
+	cg_free(c); /* forgotten, not destroyed */
+	CHECK(cg_remove_id(test_id, &e) == 0);
+	CHECK(waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	for (i = 0; i < nh; i++)
+		CHECK(!dirs[i][0] || !exists(dirs[i]));
+	/* none left: nothing to do, and no error */
+	CHECK(cg_remove_id(test_id, &e) == 0);
+	CHECK(cg_remove_id("../bad", &e) < 0 && e.code == ERR_USAGE);
+}
+
 static void
 t_real_open(void)
 {
@@ -1289,6 +1321,7 @@ main(void)
 	RUN(t_real_freeze);
 	RUN(t_real_kill);
 	RUN(t_real_open);
+	RUN(t_real_remove_id);
 	RUN(t_real_stats);
 	RUN(t_real_v2_only);
 	RUN(t_real_rootless);
