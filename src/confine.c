@@ -13,6 +13,7 @@
  * by the seals on its own /proc/self/exe; the environment marker only stops a loop when the
  * seals did not take. */
 
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/sendfile.h>
