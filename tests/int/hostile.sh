@@ -361,8 +361,12 @@ t_hostile_long_names() {
 		{"hdr": {"name": "l", "type": "2"}}')" "l: symlink: F" || return 1
 	_h_refused pax-dangling "$(_h_blocks '{"pax": {"path": "x"}}')" \
 		"end of archive after an extended header" || return 1
-	# long but legal: 3000-byte names through GNU and PAX records
-	long=$(printf 'dir/%.0s' {1..750})
+	# deeper than `dock unpack` can merge: refused when pulled
+	_h_refused too-deep "$(_h_blocks '{"pax": {"path": "'"$(printf 'd/%.0s' {1..201})f"'"}},
+		{"hdr": {"name": "x"}}')" "nested more than 200 deep" || return 1
+	# long but legal: 2300-byte names through GNU and PAX records, 200 levels
+	long=$(printf 'dir/%.0s' {1..30})$(printf "$(printf 'n%.0s' {1..95})/%.0s" {1..20})
+	long=$long$(printf 'd/%.0s' {1..150})
 	_h_landed long-ok "$(_h_blocks '{"gnu_long": "'"${long}g"'"}, {"hdr": {"name": "x"}, "data": "g"},
 		{"pax": {"path": "'"${long}p"'", "linkpath": "'"${long}g"'"}},
 		{"hdr": {"name": "y", "type": "1"}}')" || return 1
