@@ -150,7 +150,9 @@ t_hostile_symlink_layers() {
 	_h_begin
 	# each layer is unpacked into its own directory (overlayfs's model): a later layer's lnk/x makes
 	# a directory lnk that hides the lower symlink, as overlay2 shows it; nothing goes through it
-	_h_landed sym-layers '{"layers": [
+	expect_ok dock pull -q "$REG/busybox" || return 1
+	H_IMAGES=1
+	_h_landed sym-layers '{"base": {"layout": "'"$FIX_OCI"'/umoci", "tag": "busybox"}, "layers": [
 		{"entries": [{"name": "lnk", "type": "symlink", "linkname": "'"$T/victim"'"},
 			{"name": "a", "type": "symlink", "linkname": "b"},
 			{"name": "f", "type": "symlink", "linkname": "'"$T/victim/canary"'"}]},
@@ -164,6 +166,10 @@ t_hostile_symlink_layers() {
 	assert_file "$u/a/pwned" 2
 	assert_file "$u/b/dir/inner" 3
 	assert_file "$u/f" 4
+	# and so does overlayfs when the image runs
+	expect_ok dock run --rm "$REG/hostile-m/sym-layers" sh -c \
+		'cat /lnk/pwned /a/pwned /b/dir/inner /f; test -L /lnk || test -L /a || echo dirs' || return 1
+	assert_eq "1234dirs" "$(tr -d '\n' <<<"$OUT")" "the running container"
 	_h_end
 }
 
@@ -304,7 +310,9 @@ t_hostile_whiteout_symlinks() {
 	_h_refused wh-opq-through-symlink "$(_h_one '{"name": "lnk", "type": "symlink",
 		"linkname": "'"$H_REL"'"}, {"name": "lnk/.wh..wh..opq"}')" "lnk is a symlink" || return 1
 	# across layers: the whiteouts hide the links' names, never what they point at
-	_h_landed wh-layers '{"layers": [
+	expect_ok dock pull -q "$REG/busybox" || return 1
+	H_IMAGES=1
+	_h_landed wh-layers '{"base": {"layout": "'"$FIX_OCI"'/umoci", "tag": "busybox"}, "layers": [
 		{"entries": [{"name": "lnk", "type": "symlink", "linkname": "'"$T/victim"'"},
 			{"name": "lnk2", "type": "symlink", "linkname": "'"$H_REL"'/dir"},
 			{"name": "lnk3", "type": "symlink", "linkname": "'"$T/victim/canary"'"},
@@ -312,10 +320,12 @@ t_hostile_whiteout_symlinks() {
 		{"entries": [{"name": "lnk/.wh.canary"}, {"name": "lnk2/.wh..wh..opq"},
 			{"name": ".wh.lnk3"}]}]}' || return 1
 	u=$T/u-wh-layers
-	assert_eq "/ d
-/keep f
+	assert_eq "/keep f
 /lnk d
-/lnk2 d" "$(tree_listing "$u" | cut -d' ' -f1,2)" "merged tree"
+/lnk2 d" "$(tree_listing "$u" | cut -d' ' -f1,2 | grep -E '^/(keep|lnk)')" "merged tree"
+	expect_ok dock run --rm "$REG/hostile-m/wh-layers" sh -c \
+		'ls -A /lnk /lnk2; test -e /lnk3 || echo no-lnk3; cat /keep' || return 1
+	assert_eq $'/lnk:\n\n/lnk2:\nno-lnk3\nk' "$OUT" "the running container"
 	_h_end
 }
 
@@ -406,6 +416,17 @@ t_hostile_sizes() {
 	_h_landed size-on-symlink "$(_h_blocks '{"hdr": {"name": "l", "type": "2", "linkname": "f",
 		"size": 100000}}, {"hdr": {"name": "f"}, "data": "f"}')" || return 1
 	assert_file "$T/u-size-on-symlink/f" f
+	# times before 1970 and past what the filesystem holds (clamped by the kernel), uid -1
+	_h_landed times-extreme "$(_h_blocks '{"hdr": {"name": "neg", "mtime": {"b256": -100}}, "data": "n"},
+		{"hdr": {"name": "huge", "mtime": {"b256": 1099511627776}}, "data": "h"},
+		{"pax": {"mtime": "-1.5"}}, {"hdr": {"name": "paxneg"}},
+		{"pax": {"mtime": "9223372036854775806.999999999"}}, {"hdr": {"name": "paxhuge"}},
+		{"hdr": {"name": "d", "type": "5", "mtime": {"b256": -99999999999}}},
+		{"hdr": {"name": "uidmax", "uid": {"b256": 4294967295}, "gid": {"b256": 4294967295}}}')" ||
+		return 1
+	assert_eq "-100 n" "$(stat -c %Y "$T/u-times-extreme/neg") $(cat "$T/u-times-extreme/neg")" \
+		"a time before 1970"
+	assert_file "$T/u-times-extreme/uidmax"
 	_h_end
 }
 
