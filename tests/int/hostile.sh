@@ -577,3 +577,29 @@ t_hostile_run_symlinks() {
 	assert_eq "$hostresolv" "$(sha256sum /etc/resolv.conf 2>&1)" "the host's resolv.conf"
 	_h_end
 }
+
+# /proc, /dev, /sys, /etc/hosts and /etc/hostname as a file, devices and fifos: dock's own mounts
+# replace or cover them; /etc/resolv.conf as a directory cannot take a file: a one-line error
+t_hostile_run_odd_types() {
+	_h_begin
+	expect_ok dock pull -q "$REG/busybox" || return 1
+	H_IMAGES=1
+	_h_landed run-odd '{"base": {"layout": "'"$FIX_OCI"'/umoci", "tag": "busybox"}, "layers": [
+		{"blocks": [{"hdr": {"name": "proc"}, "data": "p"},
+			{"hdr": {"name": "dev", "type": "3", "devmajor": 1, "devminor": 3}},
+			{"hdr": {"name": "sys", "type": "6"}},
+			{"hdr": {"name": "etc/hosts", "type": "6"}},
+			{"hdr": {"name": "etc/hostname", "type": "3", "devmajor": 1, "devminor": 5}},
+			{"end": true}]}]}' || return 1
+	expect_ok dock run --rm "$REG/hostile-m/run-odd" sh -c '
+		test -f /etc/hosts && test -f /etc/hostname && echo files
+		test -d /proc/self && test -c /dev/null && test -d /sys/kernel && echo mounts' || return 1
+	assert_eq $'files\nmounts' "$OUT" "inside the container"
+	_h_note "${FUNCNAME[0]}" run-odd "run: dock's own /proc, /dev, /sys, /etc files"
+	_h_landed run-resolv-dir "$(_h_blocks '{"hdr": {"name": "etc/resolv.conf/", "type": "5"}}')" ||
+		return 1
+	expect_fail_rc 125 dock run --rm "$REG/hostile-m/run-resolv-dir" true || return 1
+	assert_contains "$ERR" "/etc/resolv.conf"
+	_h_note "${FUNCNAME[0]}" run-resolv-dir "run refused: $ERR"
+	_h_end
+}
