@@ -24,7 +24,8 @@ _h_host() {
 	done
 }
 
-# _h_begin: make the victim directory and record it and the host's canaries.
+# _h_begin [OWNER]: make the victim directory (all of it OWNER's if given, so that a rootless dock
+# running as OWNER could write it) and record it and the host's canaries.
 _h_begin() {
 	H_IMAGES=0
 	mkdir -p "$T/victim/dir"
@@ -32,6 +33,7 @@ _h_begin() {
 	echo inner >"$T/victim/dir/inner"
 	chmod 640 "$T/victim/canary"
 	chown 1:1 "$T/victim/dir/inner"
+	[ -n "${1:-}" ] && chown -R "$1" "$T/victim"
 	touch -d '2001-01-01 00:00:00 UTC' "$T/victim/canary" "$T/victim/dir/inner" "$T/victim/dir" \
 		"$T/victim"
 	H_VICTIM=$(TREE_MTIME=2 tree_listing "$T/victim")
@@ -81,13 +83,13 @@ _h_refused() {
 	_h_store_clean "$name"
 }
 
-# _h_landed NAME SPEC: the image pulls; its merged tree is unpacked into $T/u-NAME.
+# _h_landed NAME SPEC: the image pulls; its merged tree is unpacked into ${H_OUT:-$T}/u-NAME.
 _h_landed() {
 	local name=$1 spec=$2
 	_h_image "$name" "$spec" || return 1
 	expect_ok dock pull -q "$REG/hostile-m/$name" || return 1
 	H_IMAGES=$((H_IMAGES + 1))
-	expect_ok dock unpack "$REG/hostile-m/$name" "$T/u-$name" || return 1
+	expect_ok dock unpack "$REG/hostile-m/$name" "${H_OUT:-$T}/u-$name" || return 1
 	_h_note "${FUNCNAME[1]}" "$name" "inside the rootfs"
 	_h_store_clean "$name"
 }
@@ -601,5 +603,43 @@ t_hostile_run_odd_types() {
 	expect_fail_rc 125 dock run --rm "$REG/hostile-m/run-resolv-dir" true || return 1
 	assert_contains "$ERR" "/etc/resolv.conf"
 	_h_note "${FUNCNAME[0]}" run-resolv-dir "run refused: $ERR"
+	_h_end
+}
+
+# the same attacks on a rootless store (dock run by nobody, who owns the victim directory here)
+t_hostile_rootless() {
+	local R=$T/rl u=nobody
+	_h_begin "$u"
+	mkdir -p "$R/bin" "$R/home"
+	cp "$DOCK" "$R/bin/dock"
+	cp "$CA_FILE" "$R/ca.crt"
+	chmod 755 "$R" "$R/bin" "$R/bin/dock"
+	chmod 644 "$R/ca.crt"
+	chown "$u" "$R/home"
+	dock() {
+		(cd "$R/home" && setpriv --reuid="$u" --regid="$(id -g "$u")" --clear-groups \
+			env HOME="$R/home" DOCK_ROOT="$R/home/root" DOCK_CA_FILE="$R/ca.crt" PATH="$PATH" \
+			"$R/bin/dock" "$@")
+	}
+	DOCK_ROOT=$R/home/root H_OUT=$R/home
+	_h_refused rl-dotdot "$(_h_one '{"name": "'"$FIX_UP16${T#/}"'/victim/pwned", "data": "x"}')" \
+		"climbs out" || return 1
+	_h_refused rl-sym "$(_h_one '{"name": "lnk", "type": "symlink", "linkname": "'"$T/victim"'"},
+		{"name": "lnk/pwned", "data": "x"}')" "lnk is a symlink" || return 1
+	_h_refused rl-hl "$(_h_one '{"name": "s", "type": "symlink", "linkname": "'"$T/victim"'"},
+		{"name": "hl", "type": "hardlink", "linkname": "s/canary"}')" "s is a symlink" || return 1
+	_h_refused rl-wh "$(_h_one '{"name": ".wh.."}')" "invalid whiteout" || return 1
+	_h_refused rl-dev "$(_h_blocks '{"hdr": {"name": "c", "type": "3", "devmajor": 4097,
+		"devminor": 3}}')" "out of range" || return 1
+	_h_landed rl-layers '{"layers": [
+		{"entries": [{"name": "lnk", "type": "symlink", "linkname": "'"$T/victim"'"},
+			{"name": "f", "type": "symlink", "linkname": "'"$T/victim/canary"'"},
+			{"name": "keep", "data": "k"}]},
+		{"entries": [{"name": "lnk/pwned", "data": "1"}, {"name": "f", "data": "2", "mode": "0777"},
+			{"name": "lnk/.wh.canary"}, {"name": "ro", "type": "dir", "mode": "0500"},
+			{"name": "ro/x", "data": "x"}]}]}' || return 1
+	assert_file "$H_OUT/u-rl-layers/lnk/pwned" 1
+	assert_file "$H_OUT/u-rl-layers/f" 2
+	assert_file "$H_OUT/u-rl-layers/ro/x" x
 	_h_end
 }
