@@ -64,7 +64,7 @@ _h_store_clean() {
 	assert_eq "" "$(ls -A "$DOCK_ROOT/tmp" 2>/dev/null)" "scratch area after $1"
 	for l in "$DOCK_ROOT"/layers/*; do
 		[ -e "$l" ] || continue
-		[ -d "$l/diff" ] && [ -f "$l/size" ] || flunk "half-made layer $l after $1"
+		{ [ -d "$l/diff" ] && [ -f "$l/size" ]; } || flunk "half-made layer $l after $1"
 	done
 }
 
@@ -163,7 +163,7 @@ t_hostile_symlink_layers() {
 		{"entries": [{"name": "a/pwned", "data": "2"}, {"name": "b/dir/inner", "data": "3"},
 			{"name": "f", "data": "4"}]}]}' || return 1
 	u=$T/u-sym-layers
-	[ -d "$u/lnk" ] && [ ! -L "$u/lnk" ] || flunk "lnk should be a directory"
+	{ [ -d "$u/lnk" ] && [ ! -L "$u/lnk" ]; } || flunk "lnk should be a directory"
 	assert_file "$u/lnk/pwned" 1
 	assert_file "$u/a/pwned" 2
 	assert_file "$u/b/dir/inner" 3
@@ -232,7 +232,7 @@ t_hostile_hardlinks() {
 		 "xattrs": {"user.pwned": "x"}},
 		{"name": "s", "type": "file", "mode": "04777", "uid": 4242, "data": "s"}')" || return 1
 	u=$T/u-hl-meta
-	[ -d "$u/hl" ] && [ ! -L "$u/hl" ] || flunk "hl should be a directory"
+	{ [ -d "$u/hl" ] && [ ! -L "$u/hl" ]; } || flunk "hl should be a directory"
 	assert_eq "777 4242:4242" "$(stat -c '%a %u:%g' "$u/hl")" "hl's mode and owner"
 	assert_eq "$T/victim/canary" "$(readlink "$u/hl2")" "hl2 links the symlink t"
 	assert_file "$u/s" s
@@ -616,6 +616,7 @@ t_hostile_rootless() {
 	chmod 755 "$R" "$R/bin" "$R/bin/dock"
 	chmod 644 "$R/ca.crt"
 	chown "$u" "$R/home"
+	# shellcheck disable=SC2317 # called through the helpers
 	dock() {
 		(cd "$R/home" && setpriv --reuid="$u" --regid="$(id -g "$u")" --clear-groups \
 			env HOME="$R/home" DOCK_ROOT="$R/home/root" DOCK_CA_FILE="$R/ca.crt" PATH="$PATH" \
