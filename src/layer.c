@@ -6,7 +6,8 @@
  * Safety is the point.  Paths are cleaned lexically first: a leading "/" is dropped (Docker treats
  * absolute names as relative to the root), "." and empty components vanish, ".." removes the
  * component before it, and a ".." that would climb above the root is ERR_UNSAFE (a component over
- * 255 bytes or a path over 4095 is ERR_LIMIT, said before any system call says less).  The parent
+ * 255 bytes, a path over 4095 or directories nested deeper than a merge goes (200) is ERR_LIMIT,
+ * said before any system call or `dock unpack` says less).  The parent
  * directory is then opened beneath the root without following any symlink: openat2 with
  * RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, or, where openat2 fails, one O_NOFOLLOW openat per component
  * (which also creates missing parents, 0755 as Docker does).  A symlink in a directory position is
@@ -71,6 +72,7 @@ static int layer_no_openat2; /* set once openat2 turns out to be missing or filt
 /* ---------------------------------------------------------------- state */
 
 #define LAYER_PATH_MAX 4096
+#define LAYER_MERGE_DEPTH 200 /* directory levels; each level of a merge holds three fds */
 #define LAYER_STACK 64
 #define LAYER_WBUF 65536
 
@@ -649,6 +651,15 @@ layer_entry(void *ctx, const struct tar_entry *t, struct err *e)
 	a->cur = t;
 	if (layer_clean(t->path, path, e) < 0)
 		return -1;
+	{
+		/* what a merge could not copy is refused now, not when the image is unpacked */
+		size_t levels = t->type == TAR_DIR && path[0];
+		for (c = path; *c; c++)
+			levels += *c == '/';
+		if (levels > LAYER_MERGE_DEPTH)
+			return err_set(e, ERR_LIMIT, "%.200s...: directories nested more than %d deep",
+				       path, LAYER_MERGE_DEPTH);
+	}
 	if (t->type == TAR_FILE && a->o.max_bytes && t->size > a->o.max_bytes - a->total)
 		return err_set(e, ERR_LIMIT, "layer larger than %llu bytes at %s",
 			       (unsigned long long)a->o.max_bytes, path);
@@ -778,7 +789,6 @@ layer_apply_finish(struct layer_apply *a, struct err *e)
 
 /* ---------------------------------------------------------------- merge */
 
-#define LAYER_MERGE_DEPTH 200      /* each level holds three fds */
 #define LAYER_LINKS 4096           /* hash slots for inodes with several names */
 #define LAYER_LINK_NAMES (256 * 1024)
 

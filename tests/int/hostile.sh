@@ -24,7 +24,8 @@ _h_host() {
 	done
 }
 
-# _h_begin: make the victim directory and record it and the host's canaries.
+# _h_begin [OWNER]: make the victim directory (all of it OWNER's if given, so that a rootless dock
+# running as OWNER could write it) and record it and the host's canaries.
 _h_begin() {
 	H_IMAGES=0
 	mkdir -p "$T/victim/dir"
@@ -32,6 +33,7 @@ _h_begin() {
 	echo inner >"$T/victim/dir/inner"
 	chmod 640 "$T/victim/canary"
 	chown 1:1 "$T/victim/dir/inner"
+	[ -n "${1:-}" ] && chown -R "$1" "$T/victim"
 	touch -d '2001-01-01 00:00:00 UTC' "$T/victim/canary" "$T/victim/dir/inner" "$T/victim/dir" \
 		"$T/victim"
 	H_VICTIM=$(TREE_MTIME=2 tree_listing "$T/victim")
@@ -62,7 +64,7 @@ _h_store_clean() {
 	assert_eq "" "$(ls -A "$DOCK_ROOT/tmp" 2>/dev/null)" "scratch area after $1"
 	for l in "$DOCK_ROOT"/layers/*; do
 		[ -e "$l" ] || continue
-		[ -d "$l/diff" ] && [ -f "$l/size" ] || flunk "half-made layer $l after $1"
+		{ [ -d "$l/diff" ] && [ -f "$l/size" ]; } || flunk "half-made layer $l after $1"
 	done
 }
 
@@ -81,13 +83,13 @@ _h_refused() {
 	_h_store_clean "$name"
 }
 
-# _h_landed NAME SPEC: the image pulls; its merged tree is unpacked into $T/u-NAME.
+# _h_landed NAME SPEC: the image pulls; its merged tree is unpacked into ${H_OUT:-$T}/u-NAME.
 _h_landed() {
 	local name=$1 spec=$2
 	_h_image "$name" "$spec" || return 1
 	expect_ok dock pull -q "$REG/hostile-m/$name" || return 1
 	H_IMAGES=$((H_IMAGES + 1))
-	expect_ok dock unpack "$REG/hostile-m/$name" "$T/u-$name" || return 1
+	expect_ok dock unpack "$REG/hostile-m/$name" "${H_OUT:-$T}/u-$name" || return 1
 	_h_note "${FUNCNAME[1]}" "$name" "inside the rootfs"
 	_h_store_clean "$name"
 }
@@ -150,7 +152,9 @@ t_hostile_symlink_layers() {
 	_h_begin
 	# each layer is unpacked into its own directory (overlayfs's model): a later layer's lnk/x makes
 	# a directory lnk that hides the lower symlink, as overlay2 shows it; nothing goes through it
-	_h_landed sym-layers '{"layers": [
+	expect_ok dock pull -q "$REG/busybox" || return 1
+	H_IMAGES=1
+	_h_landed sym-layers '{"base": {"layout": "'"$FIX_OCI"'/umoci", "tag": "busybox"}, "layers": [
 		{"entries": [{"name": "lnk", "type": "symlink", "linkname": "'"$T/victim"'"},
 			{"name": "a", "type": "symlink", "linkname": "b"},
 			{"name": "f", "type": "symlink", "linkname": "'"$T/victim/canary"'"}]},
@@ -159,11 +163,15 @@ t_hostile_symlink_layers() {
 		{"entries": [{"name": "a/pwned", "data": "2"}, {"name": "b/dir/inner", "data": "3"},
 			{"name": "f", "data": "4"}]}]}' || return 1
 	u=$T/u-sym-layers
-	[ -d "$u/lnk" ] && [ ! -L "$u/lnk" ] || flunk "lnk should be a directory"
+	{ [ -d "$u/lnk" ] && [ ! -L "$u/lnk" ]; } || flunk "lnk should be a directory"
 	assert_file "$u/lnk/pwned" 1
 	assert_file "$u/a/pwned" 2
 	assert_file "$u/b/dir/inner" 3
 	assert_file "$u/f" 4
+	# and so does overlayfs when the image runs
+	expect_ok dock run --rm "$REG/hostile-m/sym-layers" sh -c \
+		'cat /lnk/pwned /a/pwned /b/dir/inner /f; test -L /lnk || test -L /a || echo dirs' || return 1
+	assert_eq "1234dirs" "$(tr -d '\n' <<<"$OUT")" "the running container"
 	_h_end
 }
 
@@ -224,7 +232,7 @@ t_hostile_hardlinks() {
 		 "xattrs": {"user.pwned": "x"}},
 		{"name": "s", "type": "file", "mode": "04777", "uid": 4242, "data": "s"}')" || return 1
 	u=$T/u-hl-meta
-	[ -d "$u/hl" ] && [ ! -L "$u/hl" ] || flunk "hl should be a directory"
+	{ [ -d "$u/hl" ] && [ ! -L "$u/hl" ]; } || flunk "hl should be a directory"
 	assert_eq "777 4242:4242" "$(stat -c '%a %u:%g' "$u/hl")" "hl's mode and owner"
 	assert_eq "$T/victim/canary" "$(readlink "$u/hl2")" "hl2 links the symlink t"
 	assert_file "$u/s" s
@@ -304,7 +312,9 @@ t_hostile_whiteout_symlinks() {
 	_h_refused wh-opq-through-symlink "$(_h_one '{"name": "lnk", "type": "symlink",
 		"linkname": "'"$H_REL"'"}, {"name": "lnk/.wh..wh..opq"}')" "lnk is a symlink" || return 1
 	# across layers: the whiteouts hide the links' names, never what they point at
-	_h_landed wh-layers '{"layers": [
+	expect_ok dock pull -q "$REG/busybox" || return 1
+	H_IMAGES=1
+	_h_landed wh-layers '{"base": {"layout": "'"$FIX_OCI"'/umoci", "tag": "busybox"}, "layers": [
 		{"entries": [{"name": "lnk", "type": "symlink", "linkname": "'"$T/victim"'"},
 			{"name": "lnk2", "type": "symlink", "linkname": "'"$H_REL"'/dir"},
 			{"name": "lnk3", "type": "symlink", "linkname": "'"$T/victim/canary"'"},
@@ -312,10 +322,12 @@ t_hostile_whiteout_symlinks() {
 		{"entries": [{"name": "lnk/.wh.canary"}, {"name": "lnk2/.wh..wh..opq"},
 			{"name": ".wh.lnk3"}]}]}' || return 1
 	u=$T/u-wh-layers
-	assert_eq "/ d
-/keep f
+	assert_eq "/keep f
 /lnk d
-/lnk2 d" "$(tree_listing "$u" | cut -d' ' -f1,2)" "merged tree"
+/lnk2 d" "$(tree_listing "$u" | cut -d' ' -f1,2 | grep -E '^/(keep|lnk)')" "merged tree"
+	expect_ok dock run --rm "$REG/hostile-m/wh-layers" sh -c \
+		'ls -A /lnk /lnk2; test -e /lnk3 || echo no-lnk3; cat /keep' || return 1
+	assert_eq $'/lnk:\n\n/lnk2:\nno-lnk3\nk' "$OUT" "the running container"
 	_h_end
 }
 
@@ -361,8 +373,12 @@ t_hostile_long_names() {
 		{"hdr": {"name": "l", "type": "2"}}')" "l: symlink: F" || return 1
 	_h_refused pax-dangling "$(_h_blocks '{"pax": {"path": "x"}}')" \
 		"end of archive after an extended header" || return 1
-	# long but legal: 3000-byte names through GNU and PAX records
-	long=$(printf 'dir/%.0s' {1..750})
+	# deeper than `dock unpack` can merge: refused when pulled
+	_h_refused too-deep "$(_h_blocks '{"pax": {"path": "'"$(printf 'd/%.0s' {1..201})f"'"}},
+		{"hdr": {"name": "x"}}')" "nested more than 200 deep" || return 1
+	# long but legal: 2300-byte names through GNU and PAX records, 200 levels
+	long=$(printf 'dir/%.0s' {1..30})$(printf "$(printf 'n%.0s' {1..95})/%.0s" {1..20})
+	long=$long$(printf 'd/%.0s' {1..150})
 	_h_landed long-ok "$(_h_blocks '{"gnu_long": "'"${long}g"'"}, {"hdr": {"name": "x"}, "data": "g"},
 		{"pax": {"path": "'"${long}p"'", "linkpath": "'"${long}g"'"}},
 		{"hdr": {"name": "y", "type": "1"}}')" || return 1
@@ -402,6 +418,17 @@ t_hostile_sizes() {
 	_h_landed size-on-symlink "$(_h_blocks '{"hdr": {"name": "l", "type": "2", "linkname": "f",
 		"size": 100000}}, {"hdr": {"name": "f"}, "data": "f"}')" || return 1
 	assert_file "$T/u-size-on-symlink/f" f
+	# times before 1970 and past what the filesystem holds (clamped by the kernel), uid -1
+	_h_landed times-extreme "$(_h_blocks '{"hdr": {"name": "neg", "mtime": {"b256": -100}}, "data": "n"},
+		{"hdr": {"name": "huge", "mtime": {"b256": 1099511627776}}, "data": "h"},
+		{"pax": {"mtime": "-1.5"}}, {"hdr": {"name": "paxneg"}},
+		{"pax": {"mtime": "9223372036854775806.999999999"}}, {"hdr": {"name": "paxhuge"}},
+		{"hdr": {"name": "d", "type": "5", "mtime": {"b256": -99999999999}}},
+		{"hdr": {"name": "uidmax", "uid": {"b256": 4294967295}, "gid": {"b256": 4294967295}}}')" ||
+		return 1
+	assert_eq "-100 n" "$(stat -c %Y "$T/u-times-extreme/neg") $(cat "$T/u-times-extreme/neg")" \
+		"a time before 1970"
+	assert_file "$T/u-times-extreme/uidmax"
 	_h_end
 }
 
@@ -550,5 +577,70 @@ t_hostile_run_symlinks() {
 	assert_eq ok "$OUT" "/etc/resolv.conf through a link"
 	_h_note "${FUNCNAME[0]}" run-etc "run: /etc files made inside the root"
 	assert_eq "$hostresolv" "$(sha256sum /etc/resolv.conf 2>&1)" "the host's resolv.conf"
+	_h_end
+}
+
+# /proc, /dev, /sys, /etc/hosts and /etc/hostname as a file, devices and fifos: dock's own mounts
+# replace or cover them; /etc/resolv.conf as a directory cannot take a file: a one-line error
+t_hostile_run_odd_types() {
+	_h_begin
+	expect_ok dock pull -q "$REG/busybox" || return 1
+	H_IMAGES=1
+	_h_landed run-odd '{"base": {"layout": "'"$FIX_OCI"'/umoci", "tag": "busybox"}, "layers": [
+		{"blocks": [{"hdr": {"name": "proc"}, "data": "p"},
+			{"hdr": {"name": "dev", "type": "3", "devmajor": 1, "devminor": 3}},
+			{"hdr": {"name": "sys", "type": "6"}},
+			{"hdr": {"name": "etc/hosts", "type": "6"}},
+			{"hdr": {"name": "etc/hostname", "type": "3", "devmajor": 1, "devminor": 5}},
+			{"end": true}]}]}' || return 1
+	expect_ok dock run --rm "$REG/hostile-m/run-odd" sh -c '
+		test -f /etc/hosts && test -f /etc/hostname && echo files
+		test -d /proc/self && test -c /dev/null && test -d /sys/kernel && echo mounts' || return 1
+	assert_eq $'files\nmounts' "$OUT" "inside the container"
+	_h_note "${FUNCNAME[0]}" run-odd "run: dock's own /proc, /dev, /sys, /etc files"
+	_h_landed run-resolv-dir "$(_h_blocks '{"hdr": {"name": "etc/resolv.conf/", "type": "5"}}')" ||
+		return 1
+	expect_fail_rc 125 dock run --rm "$REG/hostile-m/run-resolv-dir" true || return 1
+	assert_contains "$ERR" "/etc/resolv.conf"
+	_h_note "${FUNCNAME[0]}" run-resolv-dir "run refused: $ERR"
+	_h_end
+}
+
+# the same attacks on a rootless store (dock run by nobody, who owns the victim directory here)
+t_hostile_rootless() {
+	local R=$T/rl u=nobody
+	_h_begin "$u"
+	mkdir -p "$R/bin" "$R/home"
+	cp "$DOCK" "$R/bin/dock"
+	cp "$CA_FILE" "$R/ca.crt"
+	chmod 755 "$R" "$R/bin" "$R/bin/dock"
+	chmod 644 "$R/ca.crt"
+	chown "$u" "$R/home"
+	# shellcheck disable=SC2317 # called through the helpers
+	dock() {
+		(cd "$R/home" && setpriv --reuid="$u" --regid="$(id -g "$u")" --clear-groups \
+			env HOME="$R/home" DOCK_ROOT="$R/home/root" DOCK_CA_FILE="$R/ca.crt" PATH="$PATH" \
+			"$R/bin/dock" "$@")
+	}
+	DOCK_ROOT=$R/home/root H_OUT=$R/home
+	_h_refused rl-dotdot "$(_h_one '{"name": "'"$FIX_UP16${T#/}"'/victim/pwned", "data": "x"}')" \
+		"climbs out" || return 1
+	_h_refused rl-sym "$(_h_one '{"name": "lnk", "type": "symlink", "linkname": "'"$T/victim"'"},
+		{"name": "lnk/pwned", "data": "x"}')" "lnk is a symlink" || return 1
+	_h_refused rl-hl "$(_h_one '{"name": "s", "type": "symlink", "linkname": "'"$T/victim"'"},
+		{"name": "hl", "type": "hardlink", "linkname": "s/canary"}')" "s is a symlink" || return 1
+	_h_refused rl-wh "$(_h_one '{"name": ".wh.."}')" "invalid whiteout" || return 1
+	_h_refused rl-dev "$(_h_blocks '{"hdr": {"name": "c", "type": "3", "devmajor": 4097,
+		"devminor": 3}}')" "out of range" || return 1
+	_h_landed rl-layers '{"layers": [
+		{"entries": [{"name": "lnk", "type": "symlink", "linkname": "'"$T/victim"'"},
+			{"name": "f", "type": "symlink", "linkname": "'"$T/victim/canary"'"},
+			{"name": "keep", "data": "k"}]},
+		{"entries": [{"name": "lnk/pwned", "data": "1"}, {"name": "f", "data": "2", "mode": "0777"},
+			{"name": "lnk/.wh.canary"}, {"name": "ro", "type": "dir", "mode": "0500"},
+			{"name": "ro/x", "data": "x"}]}]}' || return 1
+	assert_file "$H_OUT/u-rl-layers/lnk/pwned" 1
+	assert_file "$H_OUT/u-rl-layers/f" 2
+	assert_file "$H_OUT/u-rl-layers/ro/x" x
 	_h_end
 }

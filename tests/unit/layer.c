@@ -646,6 +646,35 @@ t_limits(void)
 	tw_file(&a, "short", "x", 0644);
 	tw_end(&a);
 	CHECK(apply(&s, &a, &e) == -1 && e.code == ERR_LIMIT);
+	/* a component over NAME_MAX, and directories deeper than a merge goes: refused up front */
+	a.len = 0;
+	memset(longp, 'c', 256);
+	longp[256] = 0;
+	tw_pax(&a, (const char *const[]){"path", longp, NULL});
+	tw_file(&a, "short", "x", 0644);
+	tw_end(&a);
+	CHECK(apply(&s, &a, &e) == -1 && e.code == ERR_LIMIT && strstr(e.msg, "255 bytes"));
+	/* 200 directory levels fit (a file below them, or a directory at the 200th); 201 do not */
+	for (int deep = 200; deep <= 201; deep++) {
+		for (int dir = 0; dir <= 1; dir++) {
+			a.len = 0;
+			for (int i = 0; i < deep; i++)
+				memcpy(longp + 2 * i, "d/", 2);
+			longp[2 * deep - dir] = dir ? 0 : 'f';
+			longp[2 * deep + 1 - dir] = 0;
+			tw_pax(&a, (const char *const[]){"path", longp, NULL});
+			if (dir)
+				tw_dir(&a, "x", 0755, 0);
+			else
+				tw_file(&a, "x", "x", 0644);
+			tw_end(&a);
+			if (deep == 200)
+				CHECK(apply(&s, &a, &e) == 0);
+			else
+				CHECK(apply(&s, &a, &e) == -1 && e.code == ERR_LIMIT &&
+				      strstr(e.msg, "200 deep"));
+		}
+	}
 	/* a truncated archive leaves the applier with an open file: finish says so */
 	{
 		struct layer_apply *la = layer_apply_new(s.rootfd, &root_opts);
@@ -722,6 +751,18 @@ t_hostile_paths(void)
 	tw_link(&a, ".", "x");
 	tw_end(&a);
 	hostile(&a, ERR_UNSAFE, ". as hardlink");
+	/* device numbers mknod would cut to 12/20 bits: 4097,3 would be 1,3 and 4096,0 a whiteout */
+	{
+		static const uint32_t devs[][2] = {{4097, 3}, {4096, 0}, {8, 1u << 20}, {2097151, 2097151}};
+		for (size_t i = 0; i < sizeof devs / sizeof *devs; i++) {
+			struct hdr h = {.name = "dev", .type = '3', .mode = 0666, .major = devs[i][0],
+					.minor = devs[i][1]};
+			a.len = 0;
+			tw_hdr(&a, &h);
+			tw_end(&a);
+			hostile(&a, ERR_FORMAT, "device out of range");
+		}
+	}
 	/* absolute names land inside the root, as with Docker; "a/../b" is "b" */
 	a.len = 0;
 	tw_file(&a, "/abs", "in root", 0644);
