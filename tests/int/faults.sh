@@ -253,7 +253,8 @@ t_fault_token_realm_link_local() {
 	_fp_start FP "$REG"
 	export DOCK_HTTP_TIMEOUT=2
 	for realm in "https://169.254.169.254/token" "https://[fe80::1]/token" \
-		"https://[::ffff:169.254.1.1]:8443/token" "http://169.254.0.1/t?x=1"; do
+		"https://[::ffff:169.254.1.1]:8443/token" "http://169.254.0.1/t?x=1" \
+		"https://2852039166/token" "https://0xa9.0xfe.0xa9.0xfe/token"; do
 		fault '{"fault": "realm", "realm": "'"$realm"'"}'
 		expect_fail dock pull "$FP/busybox" || return 1
 		assert_contains "$ERR" "refusing token realm $realm: link-local address"
