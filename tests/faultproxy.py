@@ -18,8 +18,8 @@ Faults ("fault": ...):
   manifest_differs   manifest: a different body (a trailing space) than the one asked for
   rewrite      manifest fetched by tag: "set" {"dotted.path": value} applied, e.g.
                {"layers.0.digest": "sha256:../../x"}; "diff_ids": "extra" | "wrong" replaces
-               the config with one whose diff_ids do not match (served by the proxy under its
-               own digest, so the config itself verifies)
+               the config with one whose diff_ids do not match ("big": a 9 MiB config), served by
+               the proxy under its own digest, so the config itself verifies
   big_manifest manifest: "size" bytes (default 5 MiB) of valid JSON; "chunked": true sends no
                Content-Length
   redirect     307 to "to" + the request's path ("to" like https://127.0.0.1:PORT)
@@ -205,6 +205,8 @@ class Handler(BaseHTTPRequestHandler):
                 ids = c["rootfs"]["diff_ids"]
                 if m["diff_ids"] == "extra":
                     ids.append("sha256:" + "1" * 64)
+                elif m["diff_ids"] == "big":
+                    c["pad"] = "x" * (9 << 20)
                 else:
                     ids[0] = "sha256:" + "2" * 64
                 cfg = json.dumps(c).encode()

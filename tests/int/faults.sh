@@ -135,6 +135,11 @@ t_fault_config_diff_ids() {
 	expect_fail dock pull "$FP/busybox" || return 1
 	assert_contains "$ERR" "layer 1/1: uncompressed layer does not match the config's diff_id: expected sha256:2222"
 	_store_clean
+	# an oversized config
+	fault '{"fault": "rewrite", "diff_ids": "big"}'
+	expect_fail dock pull "$FP/busybox" || return 1
+	assert_match "$ERR" ": config sha256:[0-9a-f]{12}: blob sha256:[0-9a-f]{12} larger than 8388608 bytes$"
+	_store_clean
 }
 
 t_fault_malformed_digests() {
@@ -160,6 +165,9 @@ t_fault_malformed_digests() {
 	expect_fail dock pull --platform linux/amd64 "$FP/multiarch" || return 1
 	assert_eq "dock: pull $FP/multiarch: index: invalid digest sha256:../../x" "$ERR"
 	_store_clean
+	# in the reference itself
+	expect_fail dock pull "$FP/busybox@$up" || return 1
+	assert_contains "$ERR" "invalid reference format"
 	# nothing was ever asked for outside the repository's own paths
 	assert_not_contains "$(grep '^REQ' "$FP_LOG")" ".."
 }
