@@ -1,7 +1,8 @@
 /* registry.c: the OCI distribution protocol (registry API v2) over dock's HTTP client.  Owns the
- * auth handshake (Bearer tokens as Docker Hub issues them, and Basic), manifest negotiation and
- * platform choice, and error bodies turned into one-line messages.  Blobs are handed back as open
- * HTTP bodies: the caller streams them, nothing here holds a blob. */
+ * auth handshake (Bearer tokens as Docker Hub issues them, and Basic; no token realm on a
+ * link-local address), manifest negotiation and platform choice, and error bodies turned into
+ * one-line messages.  Blobs are handed back as open HTTP bodies, from the start or from an offset
+ * to resume a cut download: the caller streams them, nothing here holds a blob. */
 
 #include <arpa/inet.h>
 
