@@ -8,7 +8,7 @@
 # _fp_start VAR UPSTREAM: a fault proxy in front of UPSTREAM (host:port, HTTPS with the test CA).
 # Sets VAR=127.0.0.1:PORT, VAR_MODE (the mode file; starts empty: no fault) and VAR_LOG.
 _fp_start() {
-	local var=$1 up=$2 port i
+	local var=$1 up=$2 port _
 	port=$(free_port)
 	printf -v "$var" '127.0.0.1:%s' "$port"
 	printf -v "${var}_MODE" '%s' "$T/$var.mode"
@@ -17,7 +17,7 @@ _fp_start() {
 	spawn python3 "$FIX_TESTS_DIR/faultproxy.py" --cert "$FIX_CERTS/server.crt" \
 		--key "$FIX_CERTS/server.key" --ca "$CA_FILE" --upstream "$up" --port "$port" \
 		--mode "$T/$var.mode" --log "$T/$var.log"
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
 		sleep 0.05
 	done
