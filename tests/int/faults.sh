@@ -196,10 +196,15 @@ t_fault_redirect_cross_host() {
 	printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$FP" \
 		"$(printf '%s:%s' "$BASIC_USER" "$BASIC_PASS" | base64 -w0)" >"$DOCKER_CONFIG/config.json"
 	fault '{"fault": "redirect", "to": "https://'"$FP2"'"}'
+	# and the second host cuts the layer once: the resumption goes through the registry again
+	printf '{"fault": "cut", "count": 1, "at": 70000, "match": "%s"}\n' "$(_layer_digest busybox)" \
+		>"$FP2_MODE"
 	expect_ok dock pull "$FP/busybox" || return 1
 	assert_contains "$OUT" "Pull complete"
+	assert_contains "$ERR" "resuming at byte 70000"
 	grep -qi '^H Authorization: Basic' "$FP_LOG" || flunk "the first host never got the credentials"
 	grep -q '^REQ GET /v2/busybox/blobs/' "$FP2_LOG" || flunk "the second host was never asked"
+	assert_eq "H Range: bytes=70000-" "$(grep '^H Range' "$FP2_LOG")" "the resumption at the second host"
 	assert_not_contains "$(cat "$FP2_LOG")" "uthorization" "the second host's log"
 }
 
