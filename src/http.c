@@ -2,8 +2,9 @@
  * the connection cache (one idle connection per scheme://host:port, reused only after a body was
  * read to its end), request writing, response-head parsing (capped at 64 KiB), body framing
  * (Content-Length, chunked through the pure chunked_push decoder, or until close), redirects that
- * never carry Authorization to another host, retries with backoff, and CONNECT through
- * HTTPS_PROXY.  Each connection reads through one fixed 16 KiB buffer. */
+ * never carry Authorization to another host nor go from https to http, retries with backoff,
+ * timeouts (DOCK_HTTP_TIMEOUT overrides them) and CONNECT through HTTPS_PROXY.  Each connection
+ * reads through one fixed 16 KiB buffer. */
 
 #include <poll.h>
 #include <strings.h>

@@ -1,7 +1,8 @@
 /* registry.c: the OCI distribution protocol (registry API v2) over dock's HTTP client.  Owns the
- * auth handshake (Bearer tokens as Docker Hub issues them, and Basic), manifest negotiation and
- * platform choice, and error bodies turned into one-line messages.  Blobs are handed back as open
- * HTTP bodies: the caller streams them, nothing here holds a blob. */
+ * auth handshake (Bearer tokens as Docker Hub issues them, and Basic; no token realm on a
+ * link-local address), manifest negotiation and platform choice, and error bodies turned into
+ * one-line messages.  Blobs are handed back as open HTTP bodies, from the start or from an offset
+ * to resume a cut download: the caller streams them, nothing here holds a blob. */
 
 #include <arpa/inet.h>
 
@@ -79,10 +80,12 @@ static int
 reg_realm_check(const char *realm, struct err *e)
 {
 	struct url u;
+	struct in_addr v4;
 	uint8_t a[16];
 	if (url_parse(&u, realm, e) < 0)
 		return err_ctx(e, "token realm");
-	if (inet_pton(AF_INET, u.host, a) == 1 && a[0] == 169 && a[1] == 254)
+	/* inet_aton, as the resolver does: "2852039166" and "0xa9.0xfe.0xa9.0xfe" are addresses too */
+	if (inet_aton(u.host, &v4) && (ntohl(v4.s_addr) >> 16) == (169 << 8 | 254))
 		return err_set(e, ERR_AUTH, "refusing token realm %.300s: link-local address", realm);
 	if (inet_pton(AF_INET6, u.host, a) == 1 &&
 	    ((a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||

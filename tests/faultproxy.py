@@ -6,9 +6,11 @@ front of a real local registry.  Python standard library only.
 
 Every request is forwarded to https://UPSTREAM (trusting CA) and the answer sent back, unless the
 fault named in the mode file (JSON, read per request; missing or {} means none) applies to it.
-A fault applies to requests whose path contains "match" (default: see each fault below) and, with
-"count": N, only to the first N of them (counted again from 0 when the mode file changes).  The log gets one "REQ METHOD PATH" line per request
-followed by "H name: value" for each of its headers, and "FAULT name" when a fault fired.
+A fault applies to requests whose path contains "match" (default: "/blobs/", "/manifests/" or
+"/v2/" as the fault suits) and, with "count": N, only to the first N of them (counted from 0 again
+whenever the mode file changes).  The log gets one "REQ METHOD PATH" line per request followed
+by "H name: value" for each of its headers, and "FAULT name" when a fault fired.  A rewritten
+body loses the registry's Docker-Content-Digest header.
 
 Faults ("fault": ...):
   corrupt      blob: same size, bytes in the middle changed
@@ -18,8 +20,8 @@ Faults ("fault": ...):
   manifest_differs   manifest: a different body (a trailing space) than the one asked for
   rewrite      manifest fetched by tag: "set" {"dotted.path": value} applied, e.g.
                {"layers.0.digest": "sha256:../../x"}; "diff_ids": "extra" | "wrong" replaces
-               the config with one whose diff_ids do not match (served by the proxy under its
-               own digest, so the config itself verifies)
+               the config with one whose diff_ids do not match ("big": a 9 MiB config), served by
+               the proxy under its own digest, so the config itself verifies
   big_manifest manifest: "size" bytes (default 5 MiB) of valid JSON; "chunked": true sends no
                Content-Length
   redirect     307 to "to" + the request's path ("to" like https://127.0.0.1:PORT)
@@ -27,10 +29,11 @@ Faults ("fault": ...):
   status       answer "code" (503, 429) with Retry-After "retry_after" (unless null)
   realm        401 with a Bearer challenge naming "realm" to requests without Authorization
   cut          send "at" bytes of the body (default: half) with the full Content-Length (or
-               "chunked": true), then close; "range": false ignores Range on later requests (200 with everything),
-               otherwise Range is passed upstream (206)
+               "chunked": true), then close; "range": false ignores Range on later requests
+               (200 with everything), otherwise Range is passed upstream (206)
   stall_tls    accept connections but never answer the TLS handshake
-  stall        send the head and "at" bytes (default 0; -1: not even the head), then wait
+  stall        send the head and "at" bytes (default 0; -1: not even the head), then wait;
+               "range": false as for cut
 """
 
 import argparse
@@ -205,6 +208,8 @@ class Handler(BaseHTTPRequestHandler):
                 ids = c["rootfs"]["diff_ids"]
                 if m["diff_ids"] == "extra":
                     ids.append("sha256:" + "1" * 64)
+                elif m["diff_ids"] == "big":
+                    c["pad"] = "x" * (9 << 20)
                 else:
                     ids[0] = "sha256:" + "2" * 64
                 cfg = json.dumps(c).encode()

@@ -8,7 +8,7 @@
 # _fp_start VAR UPSTREAM: a fault proxy in front of UPSTREAM (host:port, HTTPS with the test CA).
 # Sets VAR=127.0.0.1:PORT, VAR_MODE (the mode file; starts empty: no fault) and VAR_LOG.
 _fp_start() {
-	local var=$1 up=$2 port i
+	local var=$1 up=$2 port _
 	port=$(free_port)
 	printf -v "$var" '127.0.0.1:%s' "$port"
 	printf -v "${var}_MODE" '%s' "$T/$var.mode"
@@ -17,7 +17,7 @@ _fp_start() {
 	spawn python3 "$FIX_TESTS_DIR/faultproxy.py" --cert "$FIX_CERTS/server.crt" \
 		--key "$FIX_CERTS/server.key" --ca "$CA_FILE" --upstream "$up" --port "$port" \
 		--mode "$T/$var.mode" --log "$T/$var.log"
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
 		sleep 0.05
 	done
@@ -135,6 +135,11 @@ t_fault_config_diff_ids() {
 	expect_fail dock pull "$FP/busybox" || return 1
 	assert_contains "$ERR" "layer 1/1: uncompressed layer does not match the config's diff_id: expected sha256:2222"
 	_store_clean
+	# an oversized config
+	fault '{"fault": "rewrite", "diff_ids": "big"}'
+	expect_fail dock pull "$FP/busybox" || return 1
+	assert_match "$ERR" ": config sha256:[0-9a-f]{12}: blob sha256:[0-9a-f]{12} larger than 8388608 bytes$"
+	_store_clean
 }
 
 t_fault_malformed_digests() {
@@ -160,6 +165,9 @@ t_fault_malformed_digests() {
 	expect_fail dock pull --platform linux/amd64 "$FP/multiarch" || return 1
 	assert_eq "dock: pull $FP/multiarch: index: invalid digest sha256:../../x" "$ERR"
 	_store_clean
+	# in the reference itself
+	expect_fail dock pull "$FP/busybox@$up" || return 1
+	assert_contains "$ERR" "invalid reference format"
 	# nothing was ever asked for outside the repository's own paths
 	assert_not_contains "$(grep '^REQ' "$FP_LOG")" ".."
 }
@@ -188,10 +196,15 @@ t_fault_redirect_cross_host() {
 	printf '{"auths":{"%s":{"auth":"%s"}}}\n' "$FP" \
 		"$(printf '%s:%s' "$BASIC_USER" "$BASIC_PASS" | base64 -w0)" >"$DOCKER_CONFIG/config.json"
 	fault '{"fault": "redirect", "to": "https://'"$FP2"'"}'
+	# and the second host cuts the layer once: the resumption goes through the registry again
+	printf '{"fault": "cut", "count": 1, "at": 70000, "match": "%s"}\n' "$(_layer_digest busybox)" \
+		>"$FP2_MODE"
 	expect_ok dock pull "$FP/busybox" || return 1
 	assert_contains "$OUT" "Pull complete"
+	assert_contains "$ERR" "resuming at byte 70000"
 	grep -qi '^H Authorization: Basic' "$FP_LOG" || flunk "the first host never got the credentials"
 	grep -q '^REQ GET /v2/busybox/blobs/' "$FP2_LOG" || flunk "the second host was never asked"
+	assert_eq "H Range: bytes=70000-" "$(grep '^H Range' "$FP2_LOG")" "the resumption at the second host"
 	assert_not_contains "$(cat "$FP2_LOG")" "uthorization" "the second host's log"
 }
 
@@ -253,7 +266,8 @@ t_fault_token_realm_link_local() {
 	_fp_start FP "$REG"
 	export DOCK_HTTP_TIMEOUT=2
 	for realm in "https://169.254.169.254/token" "https://[fe80::1]/token" \
-		"https://[::ffff:169.254.1.1]:8443/token" "http://169.254.0.1/t?x=1"; do
+		"https://[::ffff:169.254.1.1]:8443/token" "http://169.254.0.1/t?x=1" \
+		"https://2852039166/token" "https://0xa9.0xfe.0xa9.0xfe/token"; do
 		fault '{"fault": "realm", "realm": "'"$realm"'"}'
 		expect_fail dock pull "$FP/busybox" || return 1
 		assert_contains "$ERR" "refusing token realm $realm: link-local address"
@@ -301,7 +315,13 @@ t_fault_cut_resume_range() {
 	_fp_start FP "$REG"
 	# cut three times, at 64 KiB: each resumption asks for the rest with Range and gets 206
 	fault '{"fault": "cut", "count": 3, "at": 65536, "match": "'"$d"'"}'
-	expect_ok dock pull -q "$FP/layered" || return 1
+	if [ -x /usr/bin/time ]; then
+		expect_ok /usr/bin/time -f 'maxrss %M' -o "$T/rss" "$DOCK" pull -q "$FP/layered" || return 1
+		# still a stream: a few MiB, whatever the layers' sizes
+		[ "$(awk '{print $2}' "$T/rss")" -lt 16384 ] || flunk "peak memory: $(cat "$T/rss") KiB"
+	else
+		expect_ok dock pull -q "$FP/layered" || return 1
+	fi
 	assert_contains "$ERR" "resuming at byte 65536"
 	assert_contains "$ERR" "resuming at byte 131072"
 	assert_contains "$ERR" "resuming at byte 196608"

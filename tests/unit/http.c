@@ -1,11 +1,17 @@
 /* Unit tests for net.c and http.c: the chunked decoder fed whole, byte by byte and split at every
  * offset; URL parsing and resolution; DNS reply parsing and a fake DNS server; and the client
- * against scripted loopback servers (framing, keep-alive, redirects, retries, limits, proxy). */
+ * against scripted loopback servers (framing, keep-alive, redirects, retries, limits, proxy,
+ * stalls); registry.c's resumption of a blob at an offset and its token realm check. */
 #include "dock.h"
 #include "src/util.c"
 #include "src/net.c"
 #include "src/tls.c"
 #include "src/http.c"
+#include "src/sha256.c"
+#include "src/json.c"
+#include "src/ref.c"
+#include "src/auth.c"
+#include "src/registry.c"
 #include "tests/unit/check.h"
 
 #include <pthread.h>
@@ -949,6 +955,77 @@ t_http_stall_timeout(void)
 	buf_free(&b);
 }
 
+/* ---------------------------------------------------------------- registry: resuming, realms */
+
+static void
+t_reg_open_blob_at(void)
+{
+	static const char dg[] = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	struct srv s = {.nresp = 5,
+			.resp = {"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 4-9/10\r\n"
+				 "Content-Length: 6\r\n\r\n456789",
+				 /* Range not supported: everything again, the first 4 bytes dropped */
+				 "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789",
+				 /* a range that is not the one asked for */
+				 "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9/10\r\n"
+				 "Content-Length: 10\r\n\r\n0123456789",
+				 "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n012",
+				 "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789"}};
+	struct http_resp rs = {0};
+	struct buf b = {0};
+	struct err e = {0};
+	struct reg r;
+	int i;
+	memset(&r, 0, sizeof r);
+	r.http = client(0);
+	srv_start(&s);
+	snprintf(r.host, sizeof r.host, "127.0.0.1:%d", s.port);
+	snprintf(r.scheme, sizeof r.scheme, "http");
+	snprintf(r.repo, sizeof r.repo, "lib/x");
+	for (i = 0; i < 2; i++) {
+		CHECK(reg_open_blob_at(&r, dg, 4, &rs, &e) == 0);
+		CHECK(read_body(r.http, &b, i ? 1 : 4096, &e) == 0 && !strcmp(b.p, "456789"));
+		CHECK(strstr(s.req[i], "\r\nRange: bytes=4-\r\n") != NULL);
+		CHECK(!strncmp(s.req[i], "GET /v2/lib/x/blobs/sha256:0123", 31));
+	}
+	CHECK(reg_open_blob_at(&r, dg, 4, &rs, &e) == -1);
+	CHECK(e.code == ERR_FORMAT && strstr(e.msg, "asked for bytes from 4"));
+	CHECK(reg_open_blob_at(&r, dg, 4, &rs, &e) == -1);
+	CHECK(e.code == ERR_FORMAT && strstr(e.msg, "shorter"));
+	/* from 0: no Range at all */
+	CHECK(reg_open_blob_at(&r, dg, 0, &rs, &e) == 0);
+	CHECK(read_body(r.http, &b, 4096, &e) == 0 && !strcmp(b.p, "0123456789"));
+	CHECK(strcasestr(s.req[4], "Range:") == NULL);
+	http_free(r.http);
+	srv_stop(&s);
+	http_resp_free(&rs);
+	buf_free(&b);
+}
+
+static void
+t_reg_realm_check(void)
+{
+	static const char *const refused[] = {
+		"https://169.254.169.254/token", "http://169.254.0.1/t?x=1", "https://[fe80::1]/token",
+		"https://[FE80::abcd]:8443/t", "https://[febf::1]/t", "https://[::ffff:169.254.1.1]/t",
+		"https://2852039166/t", "https://0xa9.0xfe.0xa9.0xfe/t", "https://169.254.255.255/t",
+	};
+	static const char *const allowed[] = {
+		"https://auth.docker.io/token", "https://127.0.0.1:5000/token", "https://169.255.0.1/t",
+		"https://169.254/t", /* inet_aton: 169.0.0.254 */
+		"https://[fec0::1]/t", "https://[fe7f::1]/t", "https://10.0.0.1/t",
+	};
+	struct err e = {0};
+	size_t i;
+	for (i = 0; i < sizeof refused / sizeof *refused; i++) {
+		CHECK(reg_realm_check(refused[i], &e) == -1);
+		CHECK(e.code == ERR_AUTH && strstr(e.msg, "link-local"));
+	}
+	for (i = 0; i < sizeof allowed / sizeof *allowed; i++)
+		CHECK(reg_realm_check(allowed[i], &e) == 0);
+	CHECK(reg_realm_check("ftp://x/", &e) == -1 && strstr(e.msg, "token realm"));
+}
+
 static void
 t_http_retries(void)
 {
@@ -1160,6 +1237,8 @@ main(void)
 	RUN(t_http_redirects);
 	RUN(t_http_retries);
 	RUN(t_http_stall_timeout);
+	RUN(t_reg_open_blob_at);
+	RUN(t_reg_realm_check);
 	RUN(t_http_refusals_and_limits);
 	RUN(t_no_proxy);
 	RUN(t_proxy_connect);
