@@ -33,6 +33,16 @@ if echo "check-modules" | grep -q -- "$pattern"; then
 	fi
 fi
 
+# ---- static checks: cppcheck and clang-tidy with the Makefile's check list (about 30 s)
+if echo "lint" | grep -q -- "$pattern"; then
+	if make -s lint >build/lint.log 2>&1; then
+		pass "lint"
+	else
+		grep -E -m 10 'error|warning' build/lint.log
+		fail "lint"
+	fi
+fi
+
 # ---- unit tests: each binary prints PASS/FAIL lines
 for bin in build/unit/*; do
 	[ -x "$bin" ] || continue

@@ -383,6 +383,7 @@ layer_setxattr(const struct layer_opts *o, const struct layer_node *n, const cha
 	}
 	if (r == 0)
 		return 0;
+	/* NOLINTNEXTLINE(misc-redundant-expression): ENOTSUP == EOPNOTSUPP on Linux, not everywhere */
 	if (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP || (n->fd < 0 && errno == ENOENT)) {
 		layer_warn(o, "%s: xattr %s not set: %s", what, name, strerror(errno));
 		return 0;
@@ -882,8 +883,9 @@ layer_copy_data(struct layer_merge *m, int sfd, int dfd, struct err *e)
 			return 0;
 		if (errno == EINTR)
 			continue;
+		/* ENOTSUP == EOPNOTSUPP on Linux, not everywhere */
 		if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP &&
-		    errno != ENOTSUP && errno != EBADF && errno != EPERM)
+		    errno != ENOTSUP && errno != EBADF && errno != EPERM) /* NOLINT(misc-redundant-expression) */
 			return err_sys(e, "%s: copy", m->path);
 		break;
 	}
@@ -916,6 +918,7 @@ layer_copy_meta(struct layer_merge *m, const struct stat *st, const struct layer
 		snprintf(sproc, sizeof sproc, "/proc/self/fd/%d/%s", s->dirfd, s->name);
 	n = s->fd >= 0 ? flistxattr(s->fd, m->xlist, sizeof m->xlist)
 		       : llistxattr(sproc, m->xlist, sizeof m->xlist);
+	/* NOLINTNEXTLINE(misc-redundant-expression): ENOTSUP == EOPNOTSUPP on Linux only */
 	if (n < 0 && errno != ENOTSUP && errno != EOPNOTSUPP && errno != ENOENT)
 		return err_sys(e, "%s: list xattrs", m->path);
 	for (i = 0; n > 0 && i < (size_t)n; i += strlen(m->xlist + i) + 1) {

@@ -381,7 +381,7 @@ sc_compile(struct sc_policy *p, struct sock_filter *out, size_t max, size_t *len
 	at = sc_tree(&m, p, p->segs, p->nsegs);
 	if (p->top < SC_X32_BIT - 1)
 		at = sc_jump(&m, BPF_JGT, p->top, sc_ret(&m, SECCOMP_RET_ERRNO | ENOSYS), at);
-	at = sc_jump(&m, BPF_JGE, SC_X32_BIT, sc_ret(&m, p->deny), at);
+	sc_jump(&m, BPF_JGE, SC_X32_BIT, sc_ret(&m, p->deny), at); /* the load below falls into it */
 	at = sc_ld(&m, offsetof(struct seccomp_data, nr));
 	sc_jump(&m, BPF_JEQ, AUDIT_ARCH_X86_64, at, sc_ret(&m, p->deny));
 	sc_ld(&m, offsetof(struct seccomp_data, arch));

@@ -290,7 +290,7 @@ sha256_digest_str(struct sha256 *s, char out[72])
 {
 	uint8_t d[32];
 	sha256_final(s, d);
-	memcpy(out, "sha256:", 7);
+	memcpy(out, "sha256:", 7); /* NOLINT(bugprone-not-null-terminated-result): hex_encode ends it */
 	hex_encode(d, sizeof d, out + 7);
 }
 

@@ -705,6 +705,6 @@ tar_finish(struct tar *t, struct err *e)
 		return 0;
 	}
 	err_set(e, ERR_FORMAT, "tar: archive truncated at offset %llu",
-		(unsigned long long)(t->pos + t->fill));
+		(unsigned long long)t->pos + t->fill);
 	return tar_fail(t, e);
 }

@@ -355,7 +355,7 @@ user_walk(int rootfd, const char *path, int flags)
 				break;
 			}
 			dirs[depth++] = fd;
-			fd = -1;
+			fd = -1; /* NOLINT(clang-analyzer-deadcode.DeadStores): owned by dirs[] now */
 			continue;
 		}
 		close(fd);
