@@ -94,23 +94,23 @@ url_parse(struct url *u, const char *s, struct err *e)
 	size_t i, hl;
 	memset(u, 0, sizeof *u);
 	if (!sep || sep == s || sep - s >= (ptrdiff_t)sizeof u->scheme)
-		return err_set(e, ERR_FORMAT, "%s: not an http:// or https:// URL", s);
+		return err_set(e, ERR_FORMAT, "%.100s: not an http:// or https:// URL", s);
 	for (i = 0; s + i < sep; i++)
 		u->scheme[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
 	if (strcmp(u->scheme, "https") && strcmp(u->scheme, "http"))
-		return err_set(e, ERR_FORMAT, "%s: not an http:// or https:// URL", s);
+		return err_set(e, ERR_FORMAT, "%.100s: not an http:// or https:// URL", s);
 	auth = sep + 3;
 	aend = auth + strcspn(auth, "/?#");
 	if (memchr(auth, '@', (size_t)(aend - auth)))
-		return err_set(e, ERR_FORMAT, "%s: user information in URLs is not supported", s);
+		return err_set(e, ERR_FORMAT, "%.100s: user information in URLs is not supported", s);
 	if (*auth == '[') {
 		hb = auth + 1;
 		he = memchr(hb, ']', (size_t)(aend - hb));
 		if (!he)
-			return err_set(e, ERR_FORMAT, "%s: unterminated IPv6 address", s);
+			return err_set(e, ERR_FORMAT, "%.100s: unterminated IPv6 address", s);
 		if (he + 1 < aend) {
 			if (he[1] != ':')
-				return err_set(e, ERR_FORMAT, "%s: bad authority", s);
+				return err_set(e, ERR_FORMAT, "%.100s: bad authority", s);
 			colon = he + 1;
 		}
 	} else {
@@ -120,29 +120,29 @@ url_parse(struct url *u, const char *s, struct err *e)
 	}
 	hl = (size_t)(he - hb);
 	if (hl == 0 || hl >= sizeof u->host)
-		return err_set(e, ERR_FORMAT, "%s: bad host", s);
+		return err_set(e, ERR_FORMAT, "%.100s: bad host", s);
 	for (i = 0; i < hl; i++) {
 		char c = hb[i];
 		if (*auth == '[' ? !(c == ':' || c == '.' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
 				     (c >= 'A' && c <= 'F'))
 				 : !(c == '.' || c == '-' || c == '_' || (c >= '0' && c <= '9') ||
 				     (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
-			return err_set(e, ERR_FORMAT, "%s: bad host", s);
+			return err_set(e, ERR_FORMAT, "%.100s: bad host", s);
 		u->host[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 	}
 	if (*auth == '[' && !is_ipv6_literal(u->host))
-		return err_set(e, ERR_FORMAT, "%s: bad IPv6 address", s);
+		return err_set(e, ERR_FORMAT, "%.100s: bad IPv6 address", s);
 	u->port = !strcmp(u->scheme, "https") ? 443 : 80;
 	if (colon && colon + 1 < aend) {
 		long port = 0;
 		const char *p;
 		for (p = colon + 1; p < aend; p++) {
 			if (*p < '0' || *p > '9' || port > 65535)
-				return err_set(e, ERR_FORMAT, "%s: bad port", s);
+				return err_set(e, ERR_FORMAT, "%.100s: bad port", s);
 			port = port * 10 + (*p - '0');
 		}
 		if (port < 1 || port > 65535)
-			return err_set(e, ERR_FORMAT, "%s: bad port", s);
+			return err_set(e, ERR_FORMAT, "%.100s: bad port", s);
 		u->port = (int)port;
 	}
 	return path_set(u->path, sizeof u->path, aend, strlen(aend), e);

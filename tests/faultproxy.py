@@ -24,7 +24,8 @@ Faults ("fault": ...):
                the proxy under its own digest, so the config itself verifies
   big_manifest manifest: "size" bytes (default 5 MiB) of valid JSON; "chunked": true sends no
                Content-Length
-  redirect     307 to "to" + the request's path ("to" like https://127.0.0.1:PORT)
+  redirect     307 to "to" + the request's path ("to" like https://127.0.0.1:PORT; "exact":
+               true: to "to" itself)
   chain        "hops" 307s in a row (through /r/N/ prefixes), then the real answer
   status       answer "code" (503, 429) with Retry-After "retry_after" (unless null)
   realm        401 with a Bearer challenge naming "realm" to requests without Authorization
@@ -162,7 +163,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(401, [("WWW-Authenticate", hdr), ("Content-Type", "application/json")],
                              b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}')
         if f == "redirect" and fires(m, path, "/blobs/"):
-            return self.send(307, [("Location", m["to"] + path)], b"")
+            return self.send(307, [("Location", m["to"] + ("" if m.get("exact") else path))], b"")
         if f == "status" and fires(m, path, "/v2/"):
             h = [("Content-Type", "application/json")]
             if m.get("retry_after", "1") is not None:

@@ -245,6 +245,11 @@ t_fault_redirect_https_to_http() {
 	expect_fail dock pull "$FP/busybox" || return 1
 	assert_contains "$ERR" "refusing redirect from https to plain http://$REG_PLAIN"
 	_store_clean
+	# nor anywhere but http(s)
+	fault '{"fault": "redirect", "to": "file:///etc/passwd", "exact": true}'
+	expect_fail dock pull "$FP/busybox" || return 1
+	assert_contains "$ERR" "redirect: file:///etc/passwd: not an http:// or https:// URL"
+	_store_clean
 }
 
 t_fault_redirect_chain() {
