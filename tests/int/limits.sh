@@ -307,10 +307,10 @@ t_limits_stats() {
 	expect_fail dock stats --no-stream nosuch || return 1
 	assert_contains "$ERR" "No such container: nosuch"
 	# live: a frame a second until stopped
-	timeout -s INT 3 "$DOCK" stats st1 >"$T/live" 2>&1
+	timeout -s INT 4 "$DOCK" stats st1 >"$T/live" 2>&1
 	local frames
 	frames=$(grep -c '^CONTAINER ID' "$T/live")
-	[ "$frames" -ge 2 ] || flunk "live stats drew $frames frames in 3 s: $(cat "$T/live")"
+	[ "$frames" -ge 2 ] || flunk "live stats drew $frames frames in 4 s: $(cat "$T/live")"
 	# the cgroup goes with the container
 	expect_ok dock rm -f st1 st2 st3 || return 1
 	assert_eq "" "$(_cgroup_dirs "$id1")" "cgroups left after rm"
