@@ -1070,9 +1070,18 @@ cg_apply_devices(struct cg_apply *a, const struct cg_limits *l)
 	n = cg_dev_rules(l, rules);
 	if ((h = cg_with(a->c, CG_DEVICES))) {
 		for (i = 0; i < n; i++) {
+			const char *file = rules[i].allow ? "devices.allow" : "devices.deny";
 			cg_dev_str(&rules[i], v, sizeof v);
-			if (cg_set(a, h, rules[i].allow ? "devices.allow" : "devices.deny", v,
-				   "device access rule") < 0)
+			if (cg_write(h->dir, file, v) == 0)
+				continue;
+			/* an allow the cgroup above refuses (dock nested in a restricted container) only
+			 * leaves the container with less: said, not fatal */
+			if (rules[i].allow && errno == EPERM) {
+				cg_warnf(a, "device rule \"%s\" cannot apply: %s/devices.allow: %s (the cgroup "
+					    "above does not allow it)", v, h->dir, strerror(errno));
+				continue;
+			}
+			if (cg_set(a, h, file, v, "device access rule") < 0)
 				return -1;
 		}
 		return 0;
