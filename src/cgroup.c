@@ -1052,6 +1052,18 @@ cg_dev_attach_bpf(const char *dir, const struct bpf_insn *prog, size_t n, struct
 	return 0;
 }
 
+/* Whether we run in a user namespace other than the host's (uid_map is not the identity). */
+static int
+cg_in_userns(void)
+{
+	char b[256];
+	unsigned long inside, outside, count;
+	if (cg_read("/proc/self", "uid_map", b, sizeof b) <= 0)
+		return 0;
+	return sscanf(b, "%lu %lu %lu", &inside, &outside, &count) != 3 || inside || outside ||
+	       count != 4294967295UL || strchr(b, '\n') != strrchr(b, '\n');
+}
+
 /* Tests swap this for one that keeps the program (fake trees are not cgroupfs). */
 static int (*cg_dev_attach)(const char *dir, const struct bpf_insn *prog, size_t n,
 			    struct err *e) = cg_dev_attach_bpf;
@@ -1097,7 +1109,15 @@ cg_apply_devices(struct cg_apply *a, const struct cg_limits *l)
 	len = cg_dev_prog(rules, n, prog, sizeof prog / sizeof *prog);
 	if (len < 0)
 		return err_set(a->e, ERR_LIMIT, "cgroup: too many device rules");
-	return cg_dev_attach(h->dir, prog, (size_t)len, a->e);
+	if (cg_dev_attach(h->dir, prog, (size_t)len, a->e) == 0)
+		return 0;
+	if (a->e->sys == EPERM && cg_in_userns()) {
+		/* root of a user namespace (an unprivileged LXC container): no BPF, but no mknod either */
+		cg_warnf(a, "device filter cannot apply: %s (in a user namespace, where device nodes "
+			    "cannot be made anyway)", a->e->msg);
+		return 0;
+	}
+	return -1;
 }
 
 /* Docker's own checks, with its words. */
