@@ -422,22 +422,26 @@ _link_del() { ip link del "$1" 2>/dev/null || true; } # gone with the container'
 # into a --network none container, and UDP sent to it from the host side.
 t_limits_stats_net() {
 	expect_ok dock pull -q "$REG/busybox" || return 1
-	command -v ip >/dev/null && command -v nsenter >/dev/null || flunk "ip and nsenter are needed"
+	if ! command -v ip >/dev/null || ! command -v nsenter >/dev/null; then
+		flunk "ip and nsenter are needed"
+	fi
 	expect_ok dock run -d --name net1 --network none "$REG/busybox" sleep 100 || return 1
-	local pid h c i
+	local pid h c
 	pid=$(dock inspect --format '{{.State.Pid}}' net1)
 	h=dkt$$h
 	c=dkt$$c
 	ip link add "$h" type veth peer name "$c" netns "$pid" || flunk "ip link add"
 	defer _link_del "$h"
-	ip addr add 10.249.213.1/30 dev "$h" && ip link set "$h" up || flunk "host side"
+	if ! ip addr add 10.249.213.1/30 dev "$h" || ! ip link set "$h" up; then
+		flunk "host side"
+	fi
 	nsenter -t "$pid" -n sh -c "ip addr add 10.249.213.2/30 dev $c && ip link set $c up && ip link set lo up" ||
 		flunk "container side"
 	# loopback traffic inside is not counted
 	nsenter -t "$pid" -n bash -c 'for i in 1 2 3; do echo x >/dev/udp/127.0.0.1/9; done' 2>/dev/null
 	expect_ok dock stats --no-stream --format '{{.NetIO}}' net1 || return 1
 	local before=$OUT
-	for i in $(seq 20); do
+	for _ in $(seq 20); do
 		head -c 1000 /dev/zero | tr '\0' x >/dev/udp/10.249.213.2/9 2>/dev/null
 	done
 	sleep 0.5
