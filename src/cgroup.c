@@ -1052,6 +1052,18 @@ cg_dev_attach_bpf(const char *dir, const struct bpf_insn *prog, size_t n, struct
 	return 0;
 }
 
+/* Whether we run in a user namespace other than the host's (uid_map is not the identity). */
+static int
+cg_in_userns(void)
+{
+	char b[256];
+	unsigned long inside, outside, count;
+	if (cg_read("/proc/self", "uid_map", b, sizeof b) <= 0)
+		return 0;
+	return sscanf(b, "%lu %lu %lu", &inside, &outside, &count) != 3 || inside || outside ||
+	       count != 4294967295UL || strchr(b, '\n') != strrchr(b, '\n');
+}
+
 /* Tests swap this for one that keeps the program (fake trees are not cgroupfs). */
 static int (*cg_dev_attach)(const char *dir, const struct bpf_insn *prog, size_t n,
 			    struct err *e) = cg_dev_attach_bpf;
@@ -1070,9 +1082,18 @@ cg_apply_devices(struct cg_apply *a, const struct cg_limits *l)
 	n = cg_dev_rules(l, rules);
 	if ((h = cg_with(a->c, CG_DEVICES))) {
 		for (i = 0; i < n; i++) {
+			const char *file = rules[i].allow ? "devices.allow" : "devices.deny";
 			cg_dev_str(&rules[i], v, sizeof v);
-			if (cg_set(a, h, rules[i].allow ? "devices.allow" : "devices.deny", v,
-				   "device access rule") < 0)
+			if (cg_write(h->dir, file, v) == 0)
+				continue;
+			/* an allow the cgroup above refuses (dock nested in a restricted container) only
+			 * leaves the container with less: said, not fatal */
+			if (rules[i].allow && errno == EPERM) {
+				cg_warnf(a, "device rule \"%s\" cannot apply: %s/devices.allow: %s (the cgroup "
+					    "above does not allow it)", v, h->dir, strerror(errno));
+				continue;
+			}
+			if (cg_set(a, h, file, v, "device access rule") < 0)
 				return -1;
 		}
 		return 0;
@@ -1088,7 +1109,15 @@ cg_apply_devices(struct cg_apply *a, const struct cg_limits *l)
 	len = cg_dev_prog(rules, n, prog, sizeof prog / sizeof *prog);
 	if (len < 0)
 		return err_set(a->e, ERR_LIMIT, "cgroup: too many device rules");
-	return cg_dev_attach(h->dir, prog, (size_t)len, a->e);
+	if (cg_dev_attach(h->dir, prog, (size_t)len, a->e) == 0)
+		return 0;
+	if (a->e->sys == EPERM && cg_in_userns()) {
+		/* root of a user namespace (an unprivileged LXC container): no BPF, but no mknod either */
+		cg_warnf(a, "device filter cannot apply: %s (in a user namespace, where device nodes "
+			    "cannot be made anyway)", a->e->msg);
+		return 0;
+	}
+	return -1;
 }
 
 /* Docker's own checks, with its words. */

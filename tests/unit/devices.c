@@ -546,6 +546,73 @@ t_real_v1(void)
 	}
 }
 
+static char nested_warnings[4096];
+
+static void
+warn_keep(const char *msg)
+{
+	size_t n = strlen(nested_warnings);
+	snprintf(nested_warnings + n, sizeof nested_warnings - n, "%s\n", msg);
+}
+
+/* dock nested in a container whose devices cgroup allows less than Docker's list (a view of this
+ * box whose v1 devices hierarchy is mounted from a restricted cgroup): the allows the kernel
+ * refuses warn, the container still starts with what its parent allows, and no more. */
+static void
+t_real_v1_nested(void)
+{
+	static char mi_path[512], self_path[512];
+	char parent[256], line[1024], list[2048];
+	struct cg_limits l;
+	struct cg *c;
+	struct err e = {0};
+	struct cg probe;
+	const char *devmnt = NULL;
+	size_t i;
+	memset(&probe, 0, sizeof probe);
+	if (cg_scan(&probe, &e) < 0)
+		return;
+	for (i = 0; i < probe.nh; i++)
+		if (!probe.h[i].v2 && (probe.h[i].ctl & CG_BIT(CG_DEVICES)) && !strcmp(probe.h[i].root, "/"))
+			devmnt = probe.h[i].mnt;
+	if (!devmnt) {
+		printf("  no v1 devices hierarchy here: skipped\n");
+		return;
+	}
+	snprintf(parent, sizeof parent, "%s/%s", devmnt, tid("outer"));
+	CHECK(mkdir(parent, 0755) == 0);
+	CHECK(cg_write(parent, "devices.deny", "a") == 0);
+	CHECK(cg_write(parent, "devices.allow", "c 1:3 rwm") == 0);
+	CHECK(cg_write(parent, "devices.allow", "c 136:* rwm") == 0);
+	snprintf(line, sizeof line, "60 1 0:199 /%s %s rw - cgroup cgroup rw,devices\n", test_id, parent);
+	snprintf(mi_path, sizeof mi_path, "%s/mountinfo-nested", scratch);
+	CHECK(file_write_atomic(AT_FDCWD, mi_path, line, strlen(line), &e) == 0);
+	snprintf(self_path, sizeof self_path, "%s/self-nested", scratch);
+	CHECK(file_write_atomic(AT_FDCWD, self_path, "5:devices:/\n", 12, &e) == 0);
+	cg_mountinfo_path = mi_path;
+	cg_self_path = self_path;
+	nested_warnings[0] = 0;
+	cg_limits_init(&l);
+	c = cg_create(tid("nested"), &l, 0, warn_keep, &e);
+	CHECK(c != NULL);
+	if (!c)
+		printf("  %s\n", e.msg);
+	CHECK(strstr(nested_warnings, "device rule \"c 1:5 rwm\" cannot apply") &&
+	      strstr(nested_warnings, "the cgroup above does not allow it") &&
+	      !strstr(nested_warnings, "c 1:3 ") && !strstr(nested_warnings, "c 136:* "));
+	if (c) {
+		CHECK(cg_read(cg_path(c, "devices"), "devices.list", list, sizeof list) > 0);
+		CHECK(!strcmp(list, "c 1:3 rwm\nc 136:* rwm\n"));
+		if (strcmp(list, "c 1:3 rwm\nc 136:* rwm\n"))
+			printf("  devices.list: %s", list);
+		CHECK(cg_destroy(c, &e) == 0);
+		cg_free(c);
+	}
+	cg_mountinfo_path = "/proc/self/mountinfo";
+	cg_self_path = "/proc/self/cgroup";
+	CHECK(rmdir(parent) == 0);
+}
+
 /* A pure v2 view of this box: mountinfo with only its cgroup2 mount, so cg_create takes the BPF
  * path; the child's v1 devices cgroup (if any) allows everything, so the program alone refuses. */
 static void
@@ -647,6 +714,7 @@ main(void)
 		return 1;
 	}
 	RUN(t_real_v1);
+	RUN(t_real_v1_nested);
 	RUN(t_real_v2);
 	rm_rf(AT_FDCWD, scratch, &e);
 	CHECK_MAIN_END;
