@@ -1274,6 +1274,8 @@ run_hold_files(struct run_ctx *c)
 			if (k < 3)
 				from = keep[k] + 1;
 		}
+		run_fg_pid = 0; /* no signal of ours goes on to a PID that may be someone else's now */
+		run_fg_master = -1;
 		snprintf(dir, sizeof dir, "containers/%s", c->id);
 		top = openat(c->st.fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		/* the caller's stdio is not ours to keep open (`$(dock run --rm ...)` waits for it) */
@@ -1336,6 +1338,7 @@ run_reap(struct run_ctx *c)
 			break;
 		}
 	}
+	run_fg_pid = 0; /* reaped: its PID may be reused, signals stop here */
 	run_restore_tty();
 	run_tio_saved = 0;
 	status = WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : WEXITSTATUS(wstatus);
