@@ -196,3 +196,17 @@ t_sec_exe_overwrite() {
 	[ "$(_sec_val exe_write)" != ok ] || flunk "the attacker wrote into dock's executable"
 	[ "$(_sec_val exe_truncate)" != ok ] || flunk "the attacker truncated dock's executable"
 }
+
+# --rm: the overlay is volatile (nothing of it needs to survive a crash) and the container leaves
+# nothing behind; a container that stays gets an ordinary overlay and starts again.
+t_sec_rm_volatile_overlay() {
+	expect_ok dock pull -q "$REG/busybox" || return 1
+	expect_ok dock run --rm "$REG/busybox" grep -c 'overlay.*volatile' /proc/self/mountinfo || return 1
+	assert_eq 1 "$OUT"
+	assert_eq "" "$(ls -A "$DOCK_ROOT/containers")" "containers/ after --rm"
+	"$DOCK" run --name keep "$REG/busybox" cat /proc/self/mountinfo >"$T/out" 2>&1
+	assert_contains "$(cat "$T/out")" " - overlay overlay "
+	assert_not_contains "$(grep ' - overlay ' "$T/out")" "volatile" "a container without --rm"
+	expect_ok dock start -a keep || return 1
+	expect_ok dock rm keep || return 1
+}
