@@ -19,6 +19,19 @@ _sec_image() {
 	SEC_IMG=$REG/sec/checker
 }
 
+# _sec_start NAME RUN-ARGS...: a container NAME running `sleep 300` (RUN-ARGS: options and image),
+# killed when the case ends.
+_sec_start() {
+	local name=$1
+	shift
+	spawn "$DOCK" run --name "$name" "$@" sleep 300
+	for _ in $(seq 1 100); do
+		[ -n "$(dock ps -q --filter "name=$name" 2>/dev/null)" ] && return 0
+		sleep 0.05
+	done
+	flunk "container $name never came up"
+}
+
 # _sec_val KEY: the checker's value for KEY in $OUT (carriage returns from a pty dropped).
 _sec_val() { tr -d '\r' <<<"$OUT" | awk -v k="$1" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }'; }
 
@@ -67,11 +80,7 @@ t_sec_run_defaults() {
 
 t_sec_exec_defaults() {
 	_sec_image || return 1
-	spawn "$DOCK" run --name c1 "$SEC_IMG" sleep 300
-	for _ in $(seq 1 100); do
-		[ -n "$(dock ps -q 2>/dev/null)" ] && break
-		sleep 0.05
-	done
+	_sec_start c1 "$SEC_IMG" || return 1
 	expect_ok setpriv --groups 4,24,27 -- "$DOCK" exec c1 /checker 5</dev/null 9<"$T/chk.tar" || return 1
 	_sec_expect_defaults
 	_sec_expect dev "$SEC_DEV" Groups 0
@@ -84,11 +93,7 @@ t_sec_exec_defaults() {
 t_sec_workdir_fd() {
 	local n cwd
 	_sec_image || return 1
-	spawn "$DOCK" run --name c1 "$SEC_IMG" sleep 300
-	for _ in $(seq 1 100); do
-		[ -n "$(dock ps -q 2>/dev/null)" ] && break
-		sleep 0.05
-	done
+	_sec_start c1 "$SEC_IMG" || return 1
 	for n in 3 4 5 6 7 8 9 10; do
 		if "$DOCK" run --rm -w "/proc/self/fd/$n" "$SEC_IMG" /checker >"$T/out" 2>"$T/err"; then
 			OUT=$(cat "$T/out")
@@ -114,11 +119,7 @@ t_sec_tty() {
 	OUT=$(script -qec "$DOCK run -t --rm $SEC_IMG /checker" /dev/null </dev/null)
 	_sec_expect stdin_tty 1 devtty ok done 1
 	[ "$(_sec_val ctty)" != 0 ] || flunk "run -t: no controlling terminal"
-	spawn "$DOCK" run --name c1 "$SEC_IMG" sleep 300
-	for _ in $(seq 1 100); do
-		[ -n "$(dock ps -q 2>/dev/null)" ] && break
-		sleep 0.05
-	done
+	_sec_start c1 "$SEC_IMG" || return 1
 	OUT=$(script -qec "$DOCK exec -i c1 /checker" /dev/null </dev/null)
 	_sec_expect stdin_tty 1 ctty 0 devtty ENXIO tiocsti EPERM fds 0,1,2 done 1
 	OUT=$(script -qec "$DOCK exec -t c1 /checker" /dev/null </dev/null)
@@ -158,11 +159,7 @@ JSON
 	_sec_expect Seccomp 2 keyctl ENODEV reboot EBUSY x32_getpid EPERM int80 EPERM clone3 EINVAL \
 		CapEff $SEC_DEFAULT_CAPS NoNewPrivs 1
 	# exec'd processes get the container's profile too
-	spawn "$DOCK" run --name c1 --security-opt seccomp="$T/profile.json" "$SEC_IMG" sleep 300
-	for _ in $(seq 1 100); do
-		[ -n "$(dock ps -q 2>/dev/null)" ] && break
-		sleep 0.05
-	done
+	_sec_start c1 --security-opt seccomp="$T/profile.json" "$SEC_IMG" || return 1
 	expect_ok dock exec c1 /checker || return 1
 	_sec_expect Seccomp 2 keyctl ENODEV reboot EBUSY x32_getpid EPERM clone3 EINVAL
 	expect_ok dock run --rm --security-opt seccomp=unconfined "$SEC_IMG" /checker || return 1
