@@ -207,3 +207,29 @@ t_sec_rm_volatile_overlay() {
 	expect_ok dock start -a keep || return 1
 	expect_ok dock rm keep || return 1
 }
+
+# Every dock process that enters a container runs from the sealed copy: the foreground of run,
+# the supervisor of run -d and of start, exec.
+t_sec_sealed_processes() {
+	local id sup exe
+	expect_ok dock pull -q "$REG/busybox" || return 1
+	_sec_start fg "$REG/busybox" || return 1
+	exe=$(readlink "/proc/$SPAWNED/exe")
+	assert_match "$exe" "^/memfd:dock" "run's foreground runs from"
+	expect_ok dock run -d --name bg "$REG/busybox" sleep 300 || return 1
+	id=$OUT
+	sup=$(jq -r .SupervisorPid "$DOCK_ROOT/containers/$id/state.json")
+	assert_match "$(readlink "/proc/$sup/exe")" "^/memfd:dock" "run -d's supervisor runs from"
+	expect_ok dock stop -t 1 bg || return 1
+	expect_ok dock start bg || return 1
+	sup=$(jq -r .SupervisorPid "$DOCK_ROOT/containers/$id/state.json")
+	assert_match "$(readlink "/proc/$sup/exe")" "^/memfd:dock" "start's supervisor runs from"
+	spawn "$DOCK" exec bg sleep 300
+	for _ in $(seq 1 50); do
+		exe=$(readlink "/proc/$SPAWNED/exe")
+		[[ $exe == /memfd:* ]] && break
+		sleep 0.05
+	done
+	assert_match "$exe" "^/memfd:dock" "exec runs from"
+	expect_ok dock rm -f bg || return 1
+}
