@@ -57,6 +57,18 @@ extern char **environ;
 
 /* ---------------------------------------------------------------- the sealed copy of dock */
 
+#ifdef DOCK_UNSEALED
+/* bench/run.sh's build without the re-exec (make build/dock-unsealed), to time what it costs;
+ * never shipped */
+int
+confine_sealed_self(char **argv, struct err *e)
+{
+	(void)argv;
+	(void)e;
+	return 0;
+}
+#else
+
 /* A host without /proc (an early initramfs): dock gets its own, in a private mount namespace
  * that still sees the host's mounts come and go. */
 static int
@@ -103,13 +115,6 @@ int
 confine_sealed_self(char **argv, struct err *e)
 {
 	int fd, mfd, seals;
-#ifdef DOCK_UNSEALED
-	/* bench/run.sh's build without the re-exec, to measure what it costs; never shipped */
-	(void)argv;
-	(void)fd, (void)mfd, (void)seals;
-	(void)e;
-	return 0;
-#endif
 	fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT && access("/proc/self", F_OK) < 0) {
 		if (confine_private_proc(e) < 0)
@@ -155,6 +160,7 @@ confine_sealed_self(char **argv, struct err *e)
 	close(mfd);
 	return -1;
 }
+#endif
 
 /* ---------------------------------------------------------------- descriptors, working directory */
 

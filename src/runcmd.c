@@ -14,6 +14,8 @@
 #include <sys/sysmacros.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <dirent.h>
 #include <linux/filter.h>
 #include <linux/capability.h>
 
@@ -1566,6 +1568,100 @@ run_launch(struct run_ctx *c, int *status)
 	return 0;
 }
 
+/* A disk filesystem frees a removed file's blocks when its inode goes, and ext4 mounted with
+ * `discard` (without a journal, as here) sends the discards there and then: --rm would wait for
+ * one per file and directory of the container.  So a child opens everything in the container's
+ * directory (O_PATH: up to a few hundred), says so, and holds it until we exit; the removal only
+ * unlinks, and the blocks go when the child exits, with no one waiting.  Nothing is left in the
+ * store meanwhile: the names are gone, only the inodes live on.  Returns the pipe that keeps the
+ * child (-1: none, on tmpfs or when it could not start). */
+static int
+run_hold_files(struct run_ctx *c)
+{
+	struct statfs sf;
+	int ready[2], hold[2], nul;
+	char dir[128], x;
+	pid_t pid;
+	if (fstatfs(c->st.fd, &sf) < 0 || sf.f_type == 0x01021994 /* TMPFS_MAGIC */)
+		return -1;
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		return -1;
+	if (pipe2(hold, O_CLOEXEC) < 0) {
+		close(ready[0]);
+		close(ready[1]);
+		return -1;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		int fds[512], n = 0, top, i, keep[3] = {c->st.fd, ready[1], hold[0]}, k, j, from = 3;
+		/* nothing else of ours stays open (a pty master, the caller's descriptors) */
+		for (k = 0; k < 3; k++)
+			for (j = k + 1; j < 3; j++)
+				if (keep[j] < keep[k])
+					i = keep[k], keep[k] = keep[j], keep[j] = i;
+		for (k = 0; k <= 3; k++) {
+			unsigned last = k < 3 ? (unsigned)keep[k] - 1 : ~0U;
+			if (k < 3 && keep[k] < from)
+				continue;
+			if (last >= (unsigned)from && syscall(SYS_close_range, from, last, 0) < 0)
+				for (i = from; i <= (int)(last > 4096 ? 4096 : last); i++)
+					close(i);
+			if (k < 3)
+				from = keep[k] + 1;
+		}
+		run_fg_pid = 0; /* no signal of ours goes on to a PID that may be someone else's now */
+		run_fg_master = -1;
+		snprintf(dir, sizeof dir, "containers/%s", c->id);
+		top = openat(c->st.fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		/* the caller's stdio is not ours to keep open (`$(dock run --rm ...)` waits for it) */
+		nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+		for (i = 0; i < 3 && nul >= 0; i++)
+			dup2(nul, i);
+		if (top >= 0)
+			fds[n++] = top;
+		/* breadth-first: fds[] is also the queue of directories still to read */
+		for (i = 0; i < n; i++) {
+			DIR *d;
+			struct dirent *de;
+			int dfd = openat(fds[i], ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (dfd < 0 || !(d = fdopendir(dfd))) {
+				if (dfd >= 0)
+					close(dfd);
+				continue;
+			}
+			while (n < (int)(sizeof fds / sizeof *fds) && (de = readdir(d))) {
+				int f;
+				if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+					continue;
+				f = openat(fds[i], de->d_name,
+					   (de->d_type == DT_DIR ? O_RDONLY | O_DIRECTORY : O_PATH) |
+						   O_NOFOLLOW | O_CLOEXEC);
+				if (f >= 0)
+					fds[n++] = f;
+			}
+			closedir(d);
+		}
+		close(ready[0]);
+		close(hold[1]);
+		if (write(ready[1], "h", 1) < 0)
+			_exit(0);
+		close(ready[1]);
+		while (read(hold[0], &x, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	if (pid < 0 || read(ready[0], &x, 1) != 1) {
+		close(ready[0]);
+		close(hold[1]);
+		return -1;
+	}
+	close(ready[0]);
+	return hold[1];
+}
+
 /* Wait for the container; no process of it outlives this.  Returns its status; *oom: the OOM
  * killer acted in it. */
 static int
@@ -1579,6 +1675,7 @@ run_wait_end(struct run_ctx *c, int *oom)
 			break;
 		}
 	}
+	run_fg_pid = 0; /* reaped: its PID may be reused, signals stop here */
 	run_restore_tty();
 	run_tio_saved = 0;
 	status = WIFSIGNALED(wstatus) ? 128 + WTERMSIG(wstatus) : WEXITSTATUS(wstatus);
@@ -1603,6 +1700,11 @@ run_record_end(struct run_ctx *c, int status, int oom)
 	char finished[64];
 	int w;
 	if (c->a.rm && !c->detach) {
+	if (c->a.rm) {
+		/* the foreground only: a supervisor has no one waiting for it; the pipe closes
+		 * when we exit, and the child with it */
+		if (!c->detach)
+			run_hold_files(c);
 		if (ctr_remove(&c->st, c->id, c->name, c->usernsfd, &e) < 0)
 			warn("%s", e.msg);
 		return;

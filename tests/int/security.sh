@@ -19,6 +19,19 @@ _sec_image() {
 	SEC_IMG=$REG/sec/checker
 }
 
+# _sec_start NAME RUN-ARGS...: a container NAME running `sleep 300` (RUN-ARGS: options and image),
+# killed when the case ends.
+_sec_start() {
+	local name=$1
+	shift
+	spawn "$DOCK" run --name "$name" "$@" sleep 300
+	for _ in $(seq 1 100); do
+		[ -n "$(dock ps -q --filter "name=$name" 2>/dev/null)" ] && return 0
+		sleep 0.05
+	done
+	flunk "container $name never came up"
+}
+
 # _sec_val KEY: the checker's value for KEY in $OUT (carriage returns from a pty dropped).
 _sec_val() { tr -d '\r' <<<"$OUT" | awk -v k="$1" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }'; }
 
@@ -67,11 +80,7 @@ t_sec_run_defaults() {
 
 t_sec_exec_defaults() {
 	_sec_image || return 1
-	spawn "$DOCK" run --name c1 "$SEC_IMG" sleep 300
-	for _ in $(seq 1 100); do
-		[ -n "$(dock ps -q 2>/dev/null)" ] && break
-		sleep 0.05
-	done
+	_sec_start c1 "$SEC_IMG" || return 1
 	expect_ok setpriv --groups 4,24,27 -- "$DOCK" exec c1 /checker 5</dev/null 9<"$T/chk.tar" || return 1
 	_sec_expect_defaults
 	_sec_expect dev "$SEC_DEV" Groups 0
@@ -84,11 +93,7 @@ t_sec_exec_defaults() {
 t_sec_workdir_fd() {
 	local n cwd
 	_sec_image || return 1
-	spawn "$DOCK" run --name c1 "$SEC_IMG" sleep 300
-	for _ in $(seq 1 100); do
-		[ -n "$(dock ps -q 2>/dev/null)" ] && break
-		sleep 0.05
-	done
+	_sec_start c1 "$SEC_IMG" || return 1
 	for n in 3 4 5 6 7 8 9 10; do
 		if "$DOCK" run --rm -w "/proc/self/fd/$n" "$SEC_IMG" /checker >"$T/out" 2>"$T/err"; then
 			OUT=$(cat "$T/out")
@@ -114,11 +119,7 @@ t_sec_tty() {
 	OUT=$(script -qec "$DOCK run -t --rm $SEC_IMG /checker" /dev/null </dev/null)
 	_sec_expect stdin_tty 1 devtty ok done 1
 	[ "$(_sec_val ctty)" != 0 ] || flunk "run -t: no controlling terminal"
-	spawn "$DOCK" run --name c1 "$SEC_IMG" sleep 300
-	for _ in $(seq 1 100); do
-		[ -n "$(dock ps -q 2>/dev/null)" ] && break
-		sleep 0.05
-	done
+	_sec_start c1 "$SEC_IMG" || return 1
 	OUT=$(script -qec "$DOCK exec -i c1 /checker" /dev/null </dev/null)
 	_sec_expect stdin_tty 1 ctty 0 devtty ENXIO tiocsti EPERM fds 0,1,2 done 1
 	OUT=$(script -qec "$DOCK exec -t c1 /checker" /dev/null </dev/null)
@@ -158,11 +159,7 @@ JSON
 	_sec_expect Seccomp 2 keyctl ENODEV reboot EBUSY x32_getpid EPERM int80 EPERM clone3 EINVAL \
 		CapEff $SEC_DEFAULT_CAPS NoNewPrivs 1
 	# exec'd processes get the container's profile too
-	spawn "$DOCK" run --name c1 --security-opt seccomp="$T/profile.json" "$SEC_IMG" sleep 300
-	for _ in $(seq 1 100); do
-		[ -n "$(dock ps -q 2>/dev/null)" ] && break
-		sleep 0.05
-	done
+	_sec_start c1 --security-opt seccomp="$T/profile.json" "$SEC_IMG" || return 1
 	expect_ok dock exec c1 /checker || return 1
 	_sec_expect Seccomp 2 keyctl ENODEV reboot EBUSY x32_getpid EPERM clone3 EINVAL
 	expect_ok dock run --rm --security-opt seccomp=unconfined "$SEC_IMG" /checker || return 1
@@ -195,4 +192,44 @@ t_sec_exe_overwrite() {
 	assert_match "$(_sec_val exe_found)" "^/memfd:dock.* ok$" "the attacker saw the sealed copy"
 	[ "$(_sec_val exe_write)" != ok ] || flunk "the attacker wrote into dock's executable"
 	[ "$(_sec_val exe_truncate)" != ok ] || flunk "the attacker truncated dock's executable"
+}
+
+# --rm: the overlay is volatile (nothing of it needs to survive a crash) and the container leaves
+# nothing behind; a container that stays gets an ordinary overlay and starts again.
+t_sec_rm_volatile_overlay() {
+	expect_ok dock pull -q "$REG/busybox" || return 1
+	expect_ok dock run --rm "$REG/busybox" grep -c 'overlay.*volatile' /proc/self/mountinfo || return 1
+	assert_eq 1 "$OUT"
+	assert_eq "" "$(ls -A "$DOCK_ROOT/containers")" "containers/ after --rm"
+	"$DOCK" run --name keep "$REG/busybox" cat /proc/self/mountinfo >"$T/out" 2>&1
+	assert_contains "$(cat "$T/out")" " - overlay overlay "
+	assert_not_contains "$(grep ' - overlay ' "$T/out")" "volatile" "a container without --rm"
+	expect_ok dock start -a keep || return 1
+	expect_ok dock rm keep || return 1
+}
+
+# Every dock process that enters a container runs from the sealed copy: the foreground of run,
+# the supervisor of run -d and of start, exec.
+t_sec_sealed_processes() {
+	local id sup exe
+	expect_ok dock pull -q "$REG/busybox" || return 1
+	_sec_start fg "$REG/busybox" || return 1
+	exe=$(readlink "/proc/$SPAWNED/exe")
+	assert_match "$exe" "^/memfd:dock" "run's foreground runs from"
+	expect_ok dock run -d --name bg "$REG/busybox" sleep 300 || return 1
+	id=$OUT
+	sup=$(jq -r .SupervisorPid "$DOCK_ROOT/containers/$id/state.json")
+	assert_match "$(readlink "/proc/$sup/exe")" "^/memfd:dock" "run -d's supervisor runs from"
+	expect_ok dock stop -t 1 bg || return 1
+	expect_ok dock start bg || return 1
+	sup=$(jq -r .SupervisorPid "$DOCK_ROOT/containers/$id/state.json")
+	assert_match "$(readlink "/proc/$sup/exe")" "^/memfd:dock" "start's supervisor runs from"
+	spawn "$DOCK" exec bg sleep 300
+	for _ in $(seq 1 50); do
+		exe=$(readlink "/proc/$SPAWNED/exe")
+		[[ $exe == /memfd:* ]] && break
+		sleep 0.05
+	done
+	assert_match "$exe" "^/memfd:dock" "exec runs from"
+	expect_ok dock rm -f bg || return 1
 }
