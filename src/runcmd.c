@@ -1700,11 +1700,9 @@ run_record_end(struct run_ctx *c, int status, int oom)
 	char finished[64];
 	int w;
 	if (c->a.rm && !c->detach) {
-	if (c->a.rm) {
-		/* the foreground only: a supervisor has no one waiting for it; the pipe closes
+		/* the foreground only (a supervisor has no one waiting for it); the pipe closes
 		 * when we exit, and the child with it */
-		if (!c->detach)
-			run_hold_files(c);
+		run_hold_files(c);
 		if (ctr_remove(&c->st, c->id, c->name, c->usernsfd, &e) < 0)
 			warn("%s", e.msg);
 		return;
