@@ -235,6 +235,7 @@ t_hostile_hardlinks() {
 	{ [ -d "$u/hl" ] && [ ! -L "$u/hl" ]; } || flunk "hl should be a directory"
 	assert_eq "777 4242:4242" "$(stat -c '%a %u:%g' "$u/hl")" "hl's mode and owner"
 	assert_eq "$T/victim/canary" "$(readlink "$u/hl2")" "hl2 links the symlink t"
+	assert_eq "4242 $T/victim/canary" "$(stat -c %u "$u/t") $(readlink "$u/t")" "t's own owner"
 	assert_file "$u/s" s
 	assert_eq "4777 4242:0" "$(stat -c '%a %u:%g' "$u/s")" "s's mode and owner"
 	_h_end
