@@ -207,9 +207,10 @@ t_hostile_hardlinks() {
 		"linkname": "'"$H_REL"'/canary"}')" "climbs out" || return 1
 	# absolute: the layer's own /etc/passwd, which this layer does not have
 	_h_refused hl-abs "$(_h_one '{"name": "hl", "type": "hardlink", "linkname": "/etc/passwd"}')" \
-		"No such file" || return 1
+		"hl: hardlink to etc/passwd: open etc: No such file" || return 1
 	_h_refused hl-via-symlink "$(_h_one '{"name": "s", "type": "symlink", "linkname": "/etc"},
-		{"name": "hl", "type": "hardlink", "linkname": "s/passwd"}')" "s is a symlink" || return 1
+		{"name": "hl", "type": "hardlink", "linkname": "s/passwd"}')" \
+		"hl: hardlink to s/passwd: s is a symlink" || return 1
 	_h_refused hl-via-symlink-victim "$(_h_one '{"name": "s", "type": "symlink",
 		"linkname": "'"$T/victim"'"}, {"name": "hl", "type": "hardlink", "linkname": "s/canary"}')" \
 		"s is a symlink" || return 1
@@ -373,7 +374,7 @@ t_hostile_long_names() {
 	_h_refused pax-linkpath-long "$(_h_blocks '{"pax": {"linkpath": "'"$long"'"}},
 		{"hdr": {"name": "l", "type": "2"}}')" "l: symlink: F" || return 1
 	_h_refused pax-dangling "$(_h_blocks '{"pax": {"path": "x"}}')" \
-		"end of archive after an extended header" || return 1
+		"archive ends after an extended header" || return 1
 	# deeper than `dock unpack` can merge: refused when pulled
 	_h_refused too-deep "$(_h_blocks '{"pax": {"path": "'"$(printf 'd/%.0s' {1..201})f"'"}},
 		{"hdr": {"name": "x"}}')" "nested more than 200 deep" || return 1
