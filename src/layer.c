@@ -521,7 +521,7 @@ layer_dir(struct layer_apply *a, const struct tar_entry *t, int pfd, const char 
 static int
 layer_link(struct layer_apply *a, const struct tar_entry *t, int pfd, const char *leaf, struct err *e)
 {
-	char *tleaf, *slash;
+	char *tleaf, *slash, what[420];
 	struct stat st;
 	int tfd, r;
 	if (layer_clean(t->link, a->target, e) < 0)
@@ -530,17 +530,18 @@ layer_link(struct layer_apply *a, const struct tar_entry *t, int pfd, const char
 		return err_set(e, ERR_UNSAFE, "%s: hardlink to the layer's root", a->path);
 	if (!strcmp(a->target, a->path))
 		return 0;
+	snprintf(what, sizeof what, "%.200s: hardlink to %.200s", a->path, a->target);
 	slash = strrchr(a->target, '/');
 	tleaf = slash ? slash + 1 : a->target;
 	if (slash)
 		*slash = 0;
-	tfd = layer_walk(a->rootfd, slash ? a->target : "", 0, a->path, e);
+	tfd = layer_walk(a->rootfd, slash ? a->target : "", 0, what, e);
 	if (slash)
 		*slash = '/';
 	if (tfd < 0)
-		return err_ctx(e, "hardlink to %s", a->target);
+		return -1;
 	if (fstatat(tfd, tleaf, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		err_sys(e, "%s: hardlink to %s", a->path, a->target);
+		err_sys(e, "%s", what);
 	} else if (S_ISDIR(st.st_mode)) {
 		err_set(e, ERR_FORMAT, "%s: hardlink to directory %s", a->path, a->target);
 	} else if (layer_clear(&a->o, pfd, leaf, a->path, e) == 0) {

@@ -574,7 +574,8 @@ tar_block(struct tar *t, const uint8_t *h, struct err *e)
 		;
 	if (i == TAR_BLKSZ) {
 		if (t->pending)
-			return tar_bad(t, "end of archive after an extended header", e);
+			return err_set(e, ERR_FORMAT, "tar: archive ends after an extended header (offset %llu)",
+				       (unsigned long long)t->hdr_pos);
 		t->state = t->state == TS_ZERO ? TS_END : TS_ZERO;
 		return 0;
 	}
