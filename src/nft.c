@@ -23,6 +23,9 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/if_link.h>
+#include <linux/ip.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
@@ -452,10 +455,14 @@ fail:
 	return err_ctx(e, "nftables: table %s", NFT_TABLE);
 }
 
+/* IPv4 forwarding on (network.c turns it on too; a host without /proc/sys keeps its setting). */
 static int
-nft_sysctl(const char *path, struct err *e)
+nft_forwarding(struct err *e)
 {
+	const char *path = "/proc/sys/net/ipv4/ip_forward";
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
 	if (fd < 0 || write(fd, "1\n", 2) != 2) {
 		err_sys(e, "%s", path);
 		if (fd >= 0)
@@ -464,6 +471,49 @@ nft_sysctl(const char *path, struct err *e)
 	}
 	close(fd);
 	return 0;
+}
+
+/* route_localnet on the bridge, so that a connection from 127.0.0.1 may be routed out of it once
+ * DNAT sends it to a container.  Set over rtnetlink (the devconf of IFLA_AF_SPEC/AF_INET), which
+ * needs no /proc/sys. */
+static int
+nft_route_localnet(const char *bridge, struct err *e)
+{
+	struct nl_sock *sk = calloc(1, sizeof *sk);
+	struct nl_msg *m = calloc(1, sizeof *m);
+	struct ifinfomsg ifi;
+	size_t spec, inet, conf;
+	int rc = -1;
+	if (!sk || !m) {
+		err_set(e, ERR_SYS, "out of memory");
+		goto out;
+	}
+	sk->fd = -1;
+	if (nl_open(sk, NETLINK_ROUTE, e) < 0)
+		goto out;
+	memset(&ifi, 0, sizeof ifi);
+	ifi.ifi_family = AF_UNSPEC;
+	nl_msg_init(m);
+	nl_msg_begin(m, RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK, nl_seq(sk), &ifi, sizeof ifi);
+	nl_attr_str(m, IFLA_IFNAME, bridge);
+	spec = nl_nest_begin(m, IFLA_AF_SPEC);
+	inet = nl_nest_begin(m, AF_INET);
+	conf = nl_nest_begin(m, IFLA_INET_CONF);
+	nl_attr_u32(m, IPV4_DEVCONF_ROUTE_LOCALNET, 1);
+	nl_nest_end(m, conf);
+	nl_nest_end(m, inet);
+	nl_nest_end(m, spec);
+	if (nl_talk(sk, m, NULL, NULL, e) < 0) {
+		err_ctx(e, "route_localnet on %s", bridge);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (sk)
+		nl_close(sk);
+	free(sk);
+	free(m);
+	return rc;
 }
 
 static int
@@ -492,17 +542,14 @@ nft_network_up(const char *bridge, const char *subnet_cidr, struct err *e)
 {
 	struct nft *n;
 	struct nft_rule r;
-	char post[64], fwd[64], path[128];
+	char post[64], fwd[64];
 	uint32_t net = 0, mask = 0, lo_net = htonl(0x7f000000), lo_mask = htonl(0xff000000);
 	int rc = -1;
 	if (strlen(bridge) >= IFNAMSIZ || !*bridge)
 		return err_set(e, ERR_USAGE, "invalid bridge name %s", bridge);
 	if (nft_parse_cidr(subnet_cidr, &net, &mask, e) < 0)
 		return -1;
-	if (nft_sysctl("/proc/sys/net/ipv4/ip_forward", e) < 0)
-		return -1;
-	snprintf(path, sizeof path, "/proc/sys/net/ipv4/conf/%s/route_localnet", bridge);
-	if (nft_sysctl(path, e) < 0)
+	if (nft_forwarding(e) < 0 || nft_route_localnet(bridge, e) < 0)
 		return -1;
 	snprintf(post, sizeof post, "n-%s-post", bridge);
 	snprintf(fwd, sizeof fwd, "n-%s-fwd", bridge);

@@ -218,7 +218,12 @@ t_nft_kernel(void)
 	CHECK(nft_network_down("ut-br0", "10.99.0.0/24", &e) == 0 || (printf("  %s\n", e.msg), 0));
 	CHECK(sh("test -z \"$(nft list ruleset)\"") == 0);
 
-	CHECK(nft_network_up("nosuchbr", "10.99.3.0/24", &e) < 0 && strstr(e.msg, "route_localnet"));
+	CHECK(nft_network_up("nosuchbr", "10.99.3.0/24", &e) < 0 && strstr(e.msg, "route_localnet on nosuchbr") &&
+	      e.code == ERR_SYS && e.sys == ENODEV);
+	CHECK(sh("echo 0 >/proc/sys/net/ipv4/conf/ut-br0/route_localnet") == 0);
+	CHECK(nft_network_up("ut-br0", "10.99.0.0/24", &e) == 0);
+	CHECK(sh("test \"$(cat /proc/sys/net/ipv4/conf/ut-br0/route_localnet)\" = 1") == 0);
+	CHECK(nft_network_down("ut-br0", "10.99.0.0/24", &e) == 0);
 	CHECK(nft_network_up("ut-br0", "10.99.0.0/33", &e) < 0 && e.code == ERR_USAGE);
 	CHECK(nft_network_up("a-name-far-too-long", "10.99.0.0/24", &e) < 0 && e.code == ERR_USAGE);
 	CHECK(nft_ports_add("0123456789abcdef", "10.99.0", pm, 2, &e) < 0 && e.code == ERR_USAGE);
