@@ -135,9 +135,32 @@ t_net_connect_disconnect() {
 	expect_ok dock exec roamer ls /sys/class/net || return 1
 	assert_eq $'eth0\nlo' "$OUT"
 	assert_not_contains "$(dock exec srvd cat /etc/hosts)" rover "srvd's hosts after disconnect"
+	# a gap: with eth0 gone, the next network comes as eth0
+	expect_ok dock network disconnect dtn-e roamer || return 1
+	expect_ok dock network connect dtn-d roamer || return 1
+	expect_ok dock exec roamer sh -c 'ls /sys/class/net; echo back | nc -w 2 srvd 7000' || return 1
+	assert_eq $'eth0\nlo\nback' "$OUT"
 	# a network with a running container stays
 	expect_fail dock network rm dtn-d || return 1
 	assert_contains "$ERR" "active endpoints"
+}
+
+# create, start, stop, start again: the same network each time, an address each time
+t_net_create_start() {
+	_net_need || return 1
+	_net_create dtn-h 10.213.20.0/24 || return 1
+	expect_ok dock create --name cs --init --network dtn-h --network-alias cs-alias "$REG/busybox" sleep 60 || return 1
+	expect_ok dock start cs || return 1
+	expect_ok dock exec cs sh -c 'ip -o -4 addr show eth0; grep cs-alias /etc/hosts' || return 1
+	assert_contains "$OUT" "inet 10.213.20.2/24"
+	expect_ok dock inspect -f '{{.State.Pid}}' cs || return 1
+	expect_ok dock kill cs || return 1
+	expect_ok dock wait cs || return 1
+	assert_eq "" "$(ip -o link show master "$NET_BR")" "veths after the container stopped"
+	expect_ok dock start cs || return 1
+	expect_ok dock exec cs ip -o -4 addr show eth0 || return 1
+	assert_contains "$OUT" "inet 10.213.20.2/24"
+	expect_ok dock rm -f cs || return 1
 }
 
 t_net_etc_options() {
