@@ -650,6 +650,9 @@ out:
 
 /* ---------------------------------------------------------------- published ports */
 
+static const char *port_proto(const struct port_map *p);
+static void nft_port_tag(struct nft *n, const struct port_map *p);
+
 static void
 nft_port_chains(const char *ctr_id, char pre[64], char out[64])
 {
@@ -678,6 +681,83 @@ nft_port_rule(struct nft *n, const char *chain, uint32_t cip, const struct port_
 	e_imm(&r, NFT_REG_2, &cport, 2);
 	e_dnat(&r);
 	rule_end(&r);
+	nft_port_tag(n, p);
+}
+
+/* What a port rule holds, as nft's own comment (a type 0 TLV of the rule's userdata): readable in
+ * `nft list`, and how nft_port_taken finds the ports other containers hold. */
+#define NFT_PORT_TAG "dock-port"
+
+static void
+nft_port_tag(struct nft *n, const struct port_map *p)
+{
+	char ud[64];
+	int k = snprintf(ud + 2, sizeof ud - 2, NFT_PORT_TAG " %s %s %u", port_proto(p), p->host_ip,
+			 p->host_port);
+	ud[0] = 0; /* NFTNL_UDATA_RULE_COMMENT */
+	ud[1] = (char)(k + 1);
+	nl_attr(&n->m, NFTA_RULE_USERDATA, ud, (size_t)k + 3);
+}
+
+struct nft_taken {
+	const char *own;            /* our chains' prefix: their rules are ours to replace */
+	const struct port_map *pm;
+	size_t n;
+	char clash[64];
+};
+
+static int
+nft_taken_cb(void *ctx, const struct nlmsghdr *h, struct err *e)
+{
+	struct nft_taken *t = ctx;
+	const struct nlattr *tb[NFTA_RULE_MAX + 1];
+	char chain[64], tag[64], proto[8], ip[16];
+	unsigned port;
+	const uint8_t *ud;
+	size_t len, i;
+	(void)e;
+	if (nl_msg_attrs(h, sizeof(struct nfgenmsg), tb, NFTA_RULE_MAX + 1) < 0 || !tb[NFTA_RULE_USERDATA])
+		return 0;
+	nl_attr_get_str(tb[NFTA_RULE_CHAIN], chain, sizeof chain);
+	if (!strncmp(chain, t->own, strlen(t->own)))
+		return 0;
+	ud = nl_attr_data(tb[NFTA_RULE_USERDATA]);
+	len = nl_attr_len(tb[NFTA_RULE_USERDATA]);
+	if (len < 3 || ud[0] != 0 || ud[1] > len - 2 || ud[1] >= sizeof tag)
+		return 0;
+	memcpy(tag, ud + 2, ud[1]);
+	tag[ud[1]] = 0;
+	if (sscanf(tag, NFT_PORT_TAG " %7s %15s %u", proto, ip, &port) != 3)
+		return 0;
+	for (i = 0; i < t->n && !t->clash[0]; i++) {
+		const struct port_map *p = &t->pm[i];
+		if (p->host_port == port && !strcmp(port_proto(p), proto) &&
+		    (!strcmp(p->host_ip, ip) || !strcmp(p->host_ip, "0.0.0.0") || !strcmp(ip, "0.0.0.0")))
+			snprintf(t->clash, sizeof t->clash, "%s:%u", p->host_ip, port);
+	}
+	return 0;
+}
+
+/* Another container's rules hold one of pm's host ports already: Docker's "port is already
+ * allocated" (the kernel would take either DNAT, whichever came first). */
+static int
+nft_port_taken(struct nft *n, const char *own, const struct port_map *pm, size_t np, struct err *e)
+{
+	struct nft_taken t = {own, pm, np, ""};
+	struct err e2 = {0};
+	nl_msg_init(&n->m);
+	nft_hdr(n, (uint16_t)((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETRULE), NLM_F_REQUEST | NLM_F_DUMP,
+		NFPROTO_IPV4, 0);
+	nl_attr_str(&n->m, NFTA_RULE_TABLE, NFT_TABLE);
+	if (nl_talk(&n->sk, &n->m, nft_taken_cb, &t, &e2) < 0) {
+		if (e2.code == ERR_SYS && e2.sys == ENOENT)
+			return 0;
+		*e = e2;
+		return err_ctx(e, "nftables: rules of table %s", NFT_TABLE);
+	}
+	if (t.clash[0])
+		return err_set(e, ERR_USAGE, "Bind for %s failed: port is already allocated", t.clash);
+	return 0;
 }
 
 int
@@ -686,7 +766,7 @@ nft_ports_add(const char *ctr_id, const char *ctr_ip, const struct port_map *pm,
 {
 	struct nft *t;
 	struct in_addr cip;
-	char pre[64], out[64];
+	char pre[64], out[64], own[20];
 	size_t i;
 	int rc = -1;
 	if (inet_pton(AF_INET, ctr_ip, &cip) != 1)
@@ -699,7 +779,8 @@ nft_ports_add(const char *ctr_id, const char *ctr_ip, const struct port_map *pm,
 	nft_port_chains(ctr_id, pre, out);
 	if (!(t = calloc(1, sizeof *t)))
 		return err_set(e, ERR_SYS, "out of memory");
-	if (nft_open(t, e) < 0)
+	snprintf(own, sizeof own, "p-%.12s-", ctr_id);
+	if (nft_open(t, e) < 0 || nft_port_taken(t, own, pm, n, e) < 0)
 		goto out;
 	nft_batch_begin(t);
 	nft_table(t, NFT_MSG_NEWTABLE);

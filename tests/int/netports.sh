@@ -67,6 +67,10 @@ t_nft_publish_loopback() {
 	expect_ok dock inspect web || return 1
 	assert_eq "\"$p1\"" "$(jq -c '.[0].HostConfig.PortBindings["80/tcp"][0].HostPort' <<<"$OUT")" "PortBindings"
 	assert_contains "$(_np_chains)" "p-${id:0:12}-pre"
+	# a second container may not take a port that is held (Docker's message)
+	expect_fail_rc 125 dock run --rm -p "$p2:8080" "$REG/busybox" true || return 1
+	assert_contains "$ERR" "Bind for 0.0.0.0:$p2 failed: port is already allocated"
+	assert_eq hello-ctr "$(_np_get "http://127.0.0.1:$p2/")" "the first container's port afterwards"
 	# stopped: no ports shown, the DNAT rules gone; started again: back
 	expect_ok dock stop -t 1 web || return 1
 	expect_ok dock port web || return 1

@@ -204,6 +204,20 @@ t_nft_kernel(void)
 	CHECK(has(&b, "fib daddr type local tcp dport 8080 dnat to 10.99.0.2:80"));
 	CHECK(has(&b, "ip daddr 127.0.0.1 udp dport 5353 dnat to 10.99.0.2:53"));
 
+	CHECK(has(&b, "comment \"dock-port tcp 0.0.0.0 8080\""));
+	{ /* another container may not take a host port that is held; the same one may publish again */
+		struct port_map q[2];
+		CHECK(port_parse("127.0.0.1:8080:81", &q[0], &e) == 0);
+		CHECK(nft_ports_add("fedcba9876543210", "10.99.0.3", q, 1, &e) < 0 &&
+		      !strcmp(e.msg, "Bind for 127.0.0.1:8080 failed: port is already allocated"));
+		CHECK(port_parse("5353:53/udp", &q[0], &e) == 0);
+		CHECK(nft_ports_add("fedcba9876543210", "10.99.0.3", q, 1, &e) < 0 && strstr(e.msg, "0.0.0.0:5353"));
+		CHECK(port_parse("8080:80/udp", &q[0], &e) == 0);
+		CHECK(port_parse("127.0.0.2:5353:53/udp", &q[1], &e) == 0);
+		CHECK(nft_ports_add("fedcba9876543210", "10.99.0.3", q, 2, &e) == 0 || (printf("  %s\n", e.msg), 0));
+		CHECK(nft_ports_add("0123456789abcdef", "10.99.0.2", pm, 2, &e) == 0 || (printf("  %s\n", e.msg), 0));
+		CHECK(nft_ports_del("fedcba9876543210", &e) == 0);
+	}
 	CHECK(nft_network_down("ut-br1", "10.99.1.0/24", &e) == 0 || (printf("  %s\n", e.msg), 0));
 	CHECK(nft_network_down("ut-br1", "10.99.1.0/24", &e) == 0 || (printf("  %s\n", e.msg), 0));
 	ruleset(&b);
