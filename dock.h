@@ -773,8 +773,10 @@ int netw_prepare(struct store *st, const char *id, const char *name, const char 
  * on each of its networks (lo up too).  ip gets the first network's address ("" for host/none).
  * On failure everything it did is undone. */
 int netw_attach(struct store *st, const char *id, pid_t pid, char ip[16], struct err *e);
-/* The container stopped (or is removed): its interfaces, leases and endpoints go, peers' hosts
- * files are rewritten, a network's NAT rules go with its last container.  Best effort. */
+/* The container's processes are gone (it stopped, or is removed after a crash): its leases and
+ * endpoints go, peers' hosts files are rewritten, a network's NAT rules go with its last
+ * container; its veths go with its network namespace (the kernel's, a moment later).  Best
+ * effort. */
 void netw_detach(struct store *st, const char *id);
 /* inspect: the value of NetworkSettings (IPAddress, Gateway, MacAddress, Networks{...}). */
 void netw_settings_json(struct store *st, const char *id, struct jw *w);

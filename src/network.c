@@ -1475,9 +1475,13 @@ netw_join(struct store *st, const char *id, const char *name, pid_t pid, int k,
 	mac_str(mac, macs);
 	snprintf(veth, sizeof veth, "veth%.9s%d", id, k);
 	snprintf(iface, sizeof iface, "eth%d", k);
-	rt_link_del(&netw_nl, veth, e); /* left by a container killed with its supervisor */
-	if (rt_veth_add(&netw_nl, veth, iface, pid, mac, e) < 0)
-		goto fail_lease;
+	if (rt_veth_add(&netw_nl, veth, iface, pid, mac, e) < 0) {
+		/* the pair of this container's last run, its namespace not yet gone (every rtnetlink
+		 * call waits for the kernel's cleanup of it anyway): delete, once */
+		if (e->sys != EEXIST || rt_link_del(&netw_nl, veth, e) < 0 ||
+		    rt_veth_add(&netw_nl, veth, iface, pid, mac, e) < 0)
+			goto fail_lease;
+	}
 	if ((idx = rt_ifindex(&netw_nl, veth, e)) <= 0 || rt_link_up(&netw_nl, idx, br, e) < 0)
 		goto fail_veth;
 	if ((idx = rt_ifindex(&netw_ns, iface, e)) <= 0 || rt_addr_add(&netw_ns, idx, ip, n.prefix, e) < 0 ||
@@ -1508,9 +1512,11 @@ fail_locked:
 }
 
 /* One network's endpoint of a container goes: its veth (and so the peer inside), its lease, its
- * record; the network's rules with its last container. */
+ * record; the network's rules with its last container.  gone: the container's namespace is
+ * going away, and takes the veth pair with it; deleting it here would cost the caller 10-40 ms
+ * of the kernel's synchronize_net for nothing. */
 static void
-netw_leave(struct store *st, const char *id, const char *net)
+netw_leave(struct store *st, const char *id, const char *net, int gone)
 {
 	struct netw_rec n;
 	struct netw_ep ep;
@@ -1520,7 +1526,7 @@ netw_leave(struct store *st, const char *id, const char *net)
 	int lk;
 	if (netw_rec_load(st, net, &n, &e) < 0 || ep_load(st, net, id, &ep, &e) < 0)
 		return;
-	if (rt_host(&e) == 0 && ep.veth[0] && rt_link_del(&netw_nl, ep.veth, &e) < 0)
+	if (!gone && rt_host(&e) == 0 && ep.veth[0] && rt_link_del(&netw_nl, ep.veth, &e) < 0)
 		warn("%s", e.msg);
 	ip_parse(ep.ip, &ip);
 	ep_free(&ep);
@@ -1561,7 +1567,7 @@ netw_attach(struct store *st, const char *id, pid_t pid, char ip[16], struct err
 		if (netw_join(st, id, c.name, pid, (int)i, json_at(c.nets, i), i == 0, i == 0 ? ip : NULL,
 			      e) < 0) {
 			while (i-- > 0)
-				netw_leave(st, id, json_getstr(json_at(c.nets, i), "Name"));
+				netw_leave(st, id, json_getstr(json_at(c.nets, i), "Name"), 0);
 			goto out_ns;
 		}
 	}
@@ -1586,7 +1592,7 @@ netw_detach(struct store *st, const char *id)
 	for (i = 0; i < nn; i++) {
 		snprintf(path, sizeof path, "networks/%s.ep/%s", names[i], id);
 		if (faccessat(st->fd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-			netw_leave(st, id, names[i]);
+			netw_leave(st, id, names[i], 1);
 	}
 	strv_free(names, nn);
 	rt_host_close();
@@ -2176,7 +2182,7 @@ network_connect(int argc, char **argv, int connect)
 		hosts_refresh_net(&st, n.name);
 		netw_ctr_free(&c2);
 	} else if (running) {
-		netw_leave(&st, id, n.name);
+		netw_leave(&st, id, n.name, 0);
 	}
 	hosts_refresh(&st, id);
 	netw_ctr_free(&c);
