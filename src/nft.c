@@ -4,7 +4,8 @@
  *   set   bridges            ifnames of every dock bridge (isolation between networks)
  *   chain n-BR-post          nat/postrouting: the network's subnet masqueraded when it leaves by
  *                            another interface; 127.0.0.0/8 masqueraded into the bridge (published
- *                            ports dialled on the host's loopback)
+ *                            ports dialled on the host's loopback), and so is the subnet when a
+ *                            published port leads it back in (hairpin)
  *   chain n-BR-fwd           filter/forward: from BR to another dock bridge is dropped
  *   chain p-ID-pre, p-ID-out nat/prerouting and nat/output: DNAT of a container's published ports
  *
@@ -304,6 +305,19 @@ e_daddr_local(struct nft_rule *r)
 	e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &local, sizeof local);
 }
 
+/* ct status dnat: the connection's destination was rewritten (a published port) */
+static void
+e_ct_dnat(struct nft_rule *r)
+{
+	uint32_t bit = 1u << 5, zero = 0; /* IPS_DST_NAT; the status is a host-order u32 */
+	struct nl_msg *m = expr_begin(r, "ct");
+	nl_attr_be32(m, NFTA_CT_DREG, NFT_REG_1);
+	nl_attr_be32(m, NFTA_CT_KEY, NFT_CT_STATUS);
+	expr_end(r);
+	e_mask(r, NFT_REG_1, &bit, 4);
+	e_cmp(r, NFT_REG_1, NFT_CMP_NEQ, &zero, 4);
+}
+
 static void
 e_masq(struct nft_rule *r)
 {
@@ -575,6 +589,16 @@ nft_network_up(const char *bridge, const char *subnet_cidr, struct err *e)
 	rule_begin(&r, n, post);
 	e_ifname(&r, NFT_META_OIFNAME, NFT_CMP_EQ, bridge);
 	e_ip_in(&r, 12, lo_net, lo_mask);
+	e_masq(&r);
+	rule_end(&r);
+	/* oifname BR ip saddr SUBNET ct status dnat masquerade: a container dialling a published
+	 * port of the host that leads to a neighbour on its own network; without it the neighbour
+	 * would answer it directly, not through the host's NAT.  (A container's own published port
+	 * dialled from inside it still does not answer: the packet never reaches forward.) */
+	rule_begin(&r, n, post);
+	e_ifname(&r, NFT_META_OIFNAME, NFT_CMP_EQ, bridge);
+	e_ip_in(&r, 12, net, mask);
+	e_ct_dnat(&r);
 	e_masq(&r);
 	rule_end(&r);
 	/* iifname BR oifname @bridges oifname != BR drop */

@@ -185,11 +185,12 @@ t_nft_kernel(void)
 	CHECK(has(&b, "type nat hook postrouting priority srcnat; policy accept;"));
 	CHECK(has(&b, "ip saddr 10.99.0.0/24 oifname != \"ut-br0\" masquerade"));
 	CHECK(has(&b, "oifname \"ut-br0\" ip saddr 127.0.0.0/8 masquerade"));
+	CHECK(has(&b, "oifname \"ut-br0\" ip saddr 10.99.0.0/24 ct status dnat masquerade"));
 	CHECK(has(&b, "type filter hook forward priority filter; policy accept;"));
 	CHECK(has(&b, "iifname \"ut-br1\" oifname @bridges oifname != \"ut-br1\" drop"));
 	{ /* the second up replaced its rules instead of adding more */
-		const char *p = strstr(b.p, "ip saddr 10.99.0.0/24");
-		CHECK(p && !strstr(p + 1, "ip saddr 10.99.0.0/24"));
+		const char *p = strstr(b.p, "ip saddr 10.99.0.0/24 oifname");
+		CHECK(p && !strstr(p + 1, "ip saddr 10.99.0.0/24 oifname"));
 	}
 	CHECK(sh("test \"$(cat /proc/sys/net/ipv4/conf/ut-br0/route_localnet)\" = 1") == 0);
 	CHECK(sh("test \"$(cat /proc/sys/net/ipv4/ip_forward)\" = 1") == 0);
@@ -357,7 +358,7 @@ static void
 t_nft_datapath(void)
 {
 	struct err e = {0};
-	struct peer c0 = {-1, -1}, c1 = {-1, -1}, rem = {-1, -1};
+	struct peer c0 = {-1, -1}, c1 = {-1, -1}, c2 = {-1, -1}, rem = {-1, -1};
 	struct port_map pm;
 	char got[64];
 	if (!in_netns) {
@@ -371,6 +372,10 @@ t_nft_datapath(void)
 	CHECK(peer_start(&c0, "ip link add h-c0 type veth peer name eth0 netns %d && "
 			 "ip link set h-c0 master dp0 up",
 			 "ip link set lo up && ip addr add 10.98.0.2/24 dev eth0 && ip link set eth0 up && "
+			 "ip route add default via 10.98.0.1", 80) == 0);
+	CHECK(peer_start(&c2, "ip link add h-c2 type veth peer name eth0 netns %d && "
+			 "ip link set h-c2 master dp0 up",
+			 "ip link set lo up && ip addr add 10.98.0.3/24 dev eth0 && ip link set eth0 up && "
 			 "ip route add default via 10.98.0.1", 80) == 0);
 	CHECK(peer_start(&c1, "ip link add h-c1 type veth peer name eth0 netns %d && "
 			 "ip link set h-c1 master dp1 up",
@@ -397,6 +402,8 @@ t_nft_datapath(void)
 	CHECK(!strcmp(got, "198.51.100.1") || (printf("  host address: container saw '%s'\n", got), 0));
 	dial(rem.nsfd, "198.51.100.1", 8080, got, sizeof got); /* from outside: prerouting */
 	CHECK(!strcmp(got, "198.51.100.2") || (printf("  remote: container saw '%s'\n", got), 0));
+	dial(c2.nsfd, "198.51.100.1", 8080, got, sizeof got); /* a neighbour through the host's port */
+	CHECK(!strcmp(got, "10.98.0.1") || (printf("  neighbour via the host: container saw '%s'\n", got), 0));
 	dial(-1, "10.98.1.2", 80, got, sizeof got);        /* the host reaches every network */
 	CHECK(!strcmp(got, "10.98.1.1"));
 	dial(c0.nsfd, "10.98.1.2", 80, got, sizeof got);   /* networks are isolated */
@@ -413,6 +420,7 @@ t_nft_datapath(void)
 out:
 	peer_stop(&c0);
 	peer_stop(&c1);
+	peer_stop(&c2);
 	peer_stop(&rem);
 	sh("ip link del dp0; ip link del dp1; ip link del h-rem 2>/dev/null");
 }
