@@ -887,7 +887,7 @@ netw_parse_opt(struct netw_opts *o, const char *opt, const char *val)
 	} else if (!strcmp(opt, "--dns-search")) {
 		NETW_ADD(o->dns_search, o->ndns_search, val, "--dns-search");
 	} else if (!strcmp(opt, "--add-host")) {
-		const char *c = strrchr(val, ':');
+		const char *c;
 		uint8_t raw[16];
 		char a[64];
 		/* NAME:IP, the IP possibly IPv6 (NAME:::1): the name ends at the first ':' */
@@ -1192,8 +1192,24 @@ hosts_build(struct store *st, const char *id, const struct netw_ctr *c, struct b
 	}
 	for (i = 0; i < json_len(extra); i++) {
 		const char *h = json_str(json_at(extra, i)), *colon = h ? strchr(h, ':') : NULL;
-		if (colon)
+		char gw[16] = "127.0.0.1";
+		if (!colon)
+			continue;
+		if (!strcmp(colon + 1, "host-gateway")) {
+			/* the host as the container reaches it: its first network's gateway */
+			struct netw_ep ep;
+			const char *net = json_getstr(json_at(c->nets, 0), "Name");
+			if (net && ep_load(st, net, id, &ep, &e) == 0) {
+				snprintf(gw, sizeof gw, "%s", json_getstr(json_root(ep.j), "Gateway") ?
+								json_getstr(json_root(ep.j), "Gateway") : "");
+				ep_free(&ep);
+			} else if (strcmp(c->mode, "host")) {
+				continue; /* not attached yet: the next rewrite has it */
+			}
+			buf_printf(out, "%s\t%.*s\n", gw, (int)(colon - h), h);
+		} else {
 			buf_printf(out, "%s\t%.*s\n", colon + 1, (int)(colon - h), h);
+		}
 	}
 	for (i = 0; i < json_len(c->nets); i++) {
 		const char *net = json_getstr(json_at(c->nets, i), "Name");

@@ -182,6 +182,10 @@ t_net_etc_options() {
 	assert_match "$OUT" $'10\\.213\\.17\\.9\tdb\\.test'
 	assert_match "$OUT" $'\tbox(\n|$)'
 	assert_not_contains "$OUT" "nameserver 127." "a loopback resolver in a private namespace"
+	# host-gateway: the host as the container reaches it (its gateway, dock0's address)
+	expect_ok dock run --rm --add-host host.test:host-gateway "$REG/busybox" sh -c 'grep host.test /etc/hosts; ip route' ||
+		return 1
+	assert_match "$OUT" $'(^|\n)([0-9.]+)\thost\.test\ndefault via \\2 '
 	expect_fail_rc 125 dock run --rm --add-host nocolon "$REG/busybox" true || return 1
 	expect_fail_rc 125 dock run --rm --dns not-an-ip "$REG/busybox" true || return 1
 	# --link on the default network: the alias resolves
