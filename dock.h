@@ -731,6 +731,8 @@ void port_ps(const struct ctr_info *c, char *out, size_t n);
  * deleting its chains; the table goes with the last of them.  All are idempotent. */
 int nft_network_up(const char *bridge, const char *subnet_cidr, struct err *e);
 int nft_network_down(const char *bridge, const char *subnet_cidr, struct err *e);
+/* Fails (ERR_USAGE, Docker's "port is already allocated") when another container holds one of
+ * the host ports; the same container's earlier rules are replaced. */
 int nft_ports_add(const char *ctr_id, const char *ctr_ip, const struct port_map *pm, size_t n,
 		  struct err *e);
 int nft_ports_del(const char *ctr_id, struct err *e);
