@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <sys/wait.h>
 #include <signal.h>
+#include <sys/prctl.h>
 
 /* cmd_port's helpers live in modules this test does not include. */
 void cli_help_exit(int argc, char **argv, const char *usage) { (void)argc; (void)argv; (void)usage; }
@@ -254,9 +255,34 @@ struct peer {
 	int nsfd;
 };
 
+/* The same over UDP: each datagram answered with its sender's address. */
+static void
+serve_udp(int port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	if (bind(s, (struct sockaddr *)&sa, sizeof sa) < 0)
+		_exit(1);
+	for (;;) {
+		struct sockaddr_in pa;
+		socklen_t pl = sizeof pa;
+		char buf[64], line[32];
+		if (recvfrom(s, buf, sizeof buf, 0, (struct sockaddr *)&pa, &pl) < 0)
+			continue;
+		snprintf(line, sizeof line, "%s\n", inet_ntoa(pa.sin_addr));
+		sendto(s, line, strlen(line), 0, (struct sockaddr *)&pa, pl);
+	}
+}
+
 static void
 serve(int port)
 {
+	if (fork() == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* goes with the peer (peer_stop kills that) */
+		if (getppid() == 1)
+			_exit(0);
+		serve_udp(port);
+	}
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	int one = 1, ls = socket(AF_INET, SOCK_STREAM, 0);
 	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -354,12 +380,31 @@ dial(int nsfd, const char *ip, int port, char *out, size_t n)
 	close(s);
 }
 
+/* One datagram to ip:port from here; the answer, or "" after a second. */
+static void
+dial_udp(const char *ip, int port, char *out, size_t n)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	struct timeval tv = {1, 0};
+	ssize_t k;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	out[0] = 0;
+	inet_pton(AF_INET, ip, &sa.sin_addr);
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	if (connect(s, (struct sockaddr *)&sa, sizeof sa) == 0 && send(s, "x", 1, 0) == 1 &&
+	    (k = recv(s, out, n - 1, 0)) > 0) {
+		out[k] = 0;
+		out[strcspn(out, "\n")] = 0;
+	}
+	close(s);
+}
+
 static void
 t_nft_datapath(void)
 {
 	struct err e = {0};
 	struct peer c0 = {-1, -1}, c1 = {-1, -1}, c2 = {-1, -1}, rem = {-1, -1};
-	struct port_map pm;
+	struct port_map pm[2];
 	char got[64];
 	if (!in_netns) {
 		printf("  (skipped: needs root, unshare(CLONE_NEWNET), ip and nft)\n");
@@ -391,8 +436,11 @@ t_nft_datapath(void)
 	CHECK(!strcmp(got, ""));
 	CHECK(nft_network_up("dp0", "10.98.0.0/24", &e) == 0 || (printf("  %s\n", e.msg), 0));
 	CHECK(nft_network_up("dp1", "10.98.1.0/24", &e) == 0 || (printf("  %s\n", e.msg), 0));
-	CHECK(port_parse("8080:80", &pm, &e) == 0);
-	CHECK(nft_ports_add("c0c0c0c0c0c0c0c0", "10.98.0.2", &pm, 1, &e) == 0 || (printf("  %s\n", e.msg), 0));
+	CHECK(port_parse("8080:80", &pm[0], &e) == 0);
+	CHECK(port_parse("127.0.0.1:5353:80/udp", &pm[1], &e) == 0);
+	CHECK(nft_ports_add("c0c0c0c0c0c0c0c0", "10.98.0.2", pm, 2, &e) == 0 || (printf("  %s\n", e.msg), 0));
+	dial_udp("127.0.0.1", 5353, got, sizeof got);     /* UDP on loopback */
+	CHECK(!strcmp(got, "10.98.0.1") || (printf("  udp: container saw '%s'\n", got), 0));
 
 	dial(c0.nsfd, "198.51.100.2", 7, got, sizeof got); /* outbound: masqueraded */
 	CHECK(!strcmp(got, "198.51.100.1") || (printf("  remote saw '%s'\n", got), 0));
