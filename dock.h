@@ -804,6 +804,8 @@ void port_ps(const struct ctr_info *c, char *out, size_t n);
  * deleting its chains; the table goes with the last of them.  All are idempotent. */
 int nft_network_up(const char *bridge, const char *subnet_cidr, struct err *e);
 int nft_network_down(const char *bridge, const char *subnet_cidr, struct err *e);
+/* Fails (ERR_USAGE, Docker's "port is already allocated") when another container holds one of
+ * the host ports; the same container's earlier rules are replaced. */
 int nft_ports_add(const char *ctr_id, const char *ctr_ip, const struct port_map *pm, size_t n,
 		  struct err *e);
 int nft_ports_del(const char *ctr_id, struct err *e);
@@ -846,8 +848,10 @@ int netw_prepare(struct store *st, const char *id, const char *name, const char 
  * on each of its networks (lo up too).  ip gets the first network's address ("" for host/none).
  * On failure everything it did is undone. */
 int netw_attach(struct store *st, const char *id, pid_t pid, char ip[16], struct err *e);
-/* The container stopped (or is removed): its interfaces, leases and endpoints go, peers' hosts
- * files are rewritten, a network's NAT rules go with its last container.  Best effort. */
+/* The container's processes are gone (it stopped, or is removed after a crash): its leases and
+ * endpoints go, peers' hosts files are rewritten, a network's NAT rules go with its last
+ * container; its veths go with its network namespace (the kernel's, a moment later).  Best
+ * effort. */
 void netw_detach(struct store *st, const char *id);
 /* inspect: the value of NetworkSettings (IPAddress, Gateway, MacAddress, Networks{...}). */
 void netw_settings_json(struct store *st, const char *id, struct jw *w);

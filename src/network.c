@@ -12,6 +12,9 @@
 
 #include <sys/file.h>
 #include <sys/random.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <linux/sockios.h>
 #include <sched.h>
 #include <dirent.h>
 #include <net/if.h>
@@ -209,9 +212,10 @@ rt_link_del(struct nl_sock *s, const char *name, struct err *e)
 	return 0;
 }
 
-/* A veth pair whose peer is born inside the namespace nsfd, under its final name and MAC. */
+/* A veth pair whose peer is born inside pid's network namespace, under its final name and MAC
+ * (by PID, not a namespace fd: a host without /proc has none to give). */
 static int
-rt_veth_add(struct nl_sock *s, const char *host, const char *peer, int nsfd, const uint8_t mac[6],
+rt_veth_add(struct nl_sock *s, const char *host, const char *peer, pid_t pid, const uint8_t mac[6],
 	    struct err *e)
 {
 	struct ifinfomsg pi;
@@ -226,7 +230,7 @@ rt_veth_add(struct nl_sock *s, const char *host, const char *peer, int nsfd, con
 	pi.ifi_family = AF_UNSPEC;
 	nl_raw(&netw_m, &pi, sizeof pi);
 	nl_attr_str(&netw_m, IFLA_IFNAME, peer);
-	nl_attr_u32(&netw_m, IFLA_NET_NS_FD, (uint32_t)nsfd);
+	nl_attr_u32(&netw_m, IFLA_NET_NS_PID, (uint32_t)pid);
 	nl_attr(&netw_m, IFLA_ADDRESS, mac, 6);
 	nl_nest_end(&netw_m, pe);
 	nl_nest_end(&netw_m, data);
@@ -360,17 +364,44 @@ rt_link_addr(int index, uint32_t *ip, int *prefix, struct err *e)
 	return as.prefix != 0;
 }
 
-/* A netlink socket inside the namespace nsfd: made there, used from here. */
+/* Something setns() takes for pid's network namespace: a pidfd (Linux 5.8; no /proc needed),
+ * else /proc/PID/ns/net. */
 static int
-rt_open_in(int nsfd, struct err *e)
+ns_fd_of(pid_t pid)
 {
-	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), r;
-	if (self < 0)
-		return err_sys(e, "open /proc/self/ns/net");
-	if (setns(nsfd, CLONE_NEWNET) < 0) {
-		close(self);
-		return err_sys(e, "enter the container's network namespace");
+	char p[64];
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd >= 0)
+		return fd;
+	snprintf(p, sizeof p, "/proc/%d/ns/net", (int)pid);
+	return open(p, O_RDONLY | O_CLOEXEC);
+}
+
+/* A netlink socket inside pid's network namespace: made there, used from here.  The way back is
+ * the namespace itself (/proc/self/ns/net, or SIOCGSKNS on the host's rtnetlink socket), never a
+ * pidfd of our own: that would follow us into the container's. */
+static int
+rt_open_in(pid_t pid, struct err *e)
+{
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), nsfd, r;
+	if (self < 0 && netw_nl_ok)
+		self = ioctl(netw_nl.fd, SIOCGSKNS, 0);
+	nsfd = self >= 0 ? ns_fd_of(pid) : -1;
+	if (self < 0 || nsfd < 0) {
+		err_sys(e, "the network namespace of %d", (int)(self < 0 ? getpid() : pid));
+		if (self >= 0)
+			close(self);
+		if (nsfd >= 0)
+			close(nsfd);
+		return -1;
 	}
+	if (setns(nsfd, CLONE_NEWNET) < 0) {
+		err_sys(e, "enter the container's network namespace");
+		close(self);
+		close(nsfd);
+		return -1;
+	}
+	close(nsfd);
 	r = nl_open(&netw_ns, NETLINK_ROUTE, e);
 	if (setns(self, CLONE_NEWNET) < 0) {
 		/* dock would go on in the container's namespace: nothing it does after is right */
@@ -386,6 +417,11 @@ netw_forwarding(struct err *e)
 {
 	char c = 0;
 	int fd = open("/proc/sys/net/ipv4/ip_forward", O_RDWR | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		/* a host without /proc: containers still reach the host and each other */
+		warn("no /proc/sys/net/ipv4/ip_forward here: IPv4 forwarding is left as it is");
+		return 0;
+	}
 	if (fd < 0)
 		return err_sys(e, "open /proc/sys/net/ipv4/ip_forward");
 	if (read(fd, &c, 1) == 1 && c == '1') {
@@ -851,7 +887,7 @@ netw_parse_opt(struct netw_opts *o, const char *opt, const char *val)
 	} else if (!strcmp(opt, "--dns-search")) {
 		NETW_ADD(o->dns_search, o->ndns_search, val, "--dns-search");
 	} else if (!strcmp(opt, "--add-host")) {
-		const char *c = strrchr(val, ':');
+		const char *c;
 		uint8_t raw[16];
 		char a[64];
 		/* NAME:IP, the IP possibly IPv6 (NAME:::1): the name ends at the first ':' */
@@ -1156,8 +1192,24 @@ hosts_build(struct store *st, const char *id, const struct netw_ctr *c, struct b
 	}
 	for (i = 0; i < json_len(extra); i++) {
 		const char *h = json_str(json_at(extra, i)), *colon = h ? strchr(h, ':') : NULL;
-		if (colon)
+		char gw[16] = "127.0.0.1";
+		if (!colon)
+			continue;
+		if (!strcmp(colon + 1, "host-gateway")) {
+			/* the host as the container reaches it: its first network's gateway */
+			struct netw_ep ep;
+			const char *net = json_getstr(json_at(c->nets, 0), "Name");
+			if (net && ep_load(st, net, id, &ep, &e) == 0) {
+				snprintf(gw, sizeof gw, "%s", json_getstr(json_root(ep.j), "Gateway") ?
+								json_getstr(json_root(ep.j), "Gateway") : "");
+				ep_free(&ep);
+			} else if (strcmp(c->mode, "host")) {
+				continue; /* not attached yet: the next rewrite has it */
+			}
+			buf_printf(out, "%s\t%.*s\n", gw, (int)(colon - h), h);
+		} else {
 			buf_printf(out, "%s\t%.*s\n", colon + 1, (int)(colon - h), h);
+		}
 	}
 	for (i = 0; i < json_len(c->nets); i++) {
 		const char *net = json_getstr(json_at(c->nets, i), "Name");
@@ -1208,6 +1260,8 @@ hosts_build(struct store *st, const char *id, const struct netw_ctr *c, struct b
 		buf_printf(out, "127.0.1.1\t%s\n", c->hostname);
 }
 
+/* Under the store's "hosts" lock: every change of endpoints is followed by a refresh that reads
+ * the endpoints afresh, so the last writer of a file always writes what is current. */
 static void
 hosts_refresh(struct store *st, const char *id)
 {
@@ -1215,14 +1269,19 @@ hosts_refresh(struct store *st, const char *id)
 	struct buf b = {0};
 	struct err e = {0};
 	char path[128];
-	if (netw_ctr_load(st, id, &c, &e) < 0)
+	int lk = store_lock(st, "hosts", 1, &e);
+	if (lk < 0 || netw_ctr_load(st, id, &c, &e) < 0) {
+		if (lk >= 0)
+			close(lk);
 		return;
+	}
 	hosts_build(st, id, &c, &b);
 	snprintf(path, sizeof path, "containers/%s/hosts", id);
 	if (faccessat(st->fd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0 && netw_rewrite(st->fd, path, &b, &e) < 0)
 		warn("%s", e.msg);
 	buf_free(&b);
 	netw_ctr_free(&c);
+	close(lk);
 }
 
 /* Every container on a network (and, with skip NULL, all): their hosts files again. */
@@ -1393,9 +1452,9 @@ ep_write(struct store *st, const struct netw_rec *n, const char *id, const char 
 	return r;
 }
 
-/* One network's interface in the namespace nsfd (netw_ns open there): eth<k>. */
+/* One network's interface in pid's namespace (netw_ns open there): eth<k>. */
 static int
-netw_join(struct store *st, const char *id, const char *name, pid_t pid, int nsfd, int k,
+netw_join(struct store *st, const char *id, const char *name, pid_t pid, int k,
 	  const struct jv *want, int route, char ip_out[16], struct err *e)
 {
 	const char *net = json_getstr(want, "Name"), *wip = json_getstr(want, "IPv4Address"),
@@ -1421,10 +1480,8 @@ netw_join(struct store *st, const char *id, const char *name, pid_t pid, int nsf
 		goto fail_locked;
 	if ((br = netw_bridge_up(&n, e)) < 0 || netw_forwarding(e) < 0)
 		goto fail_lease;
-	if (first && !n.internal && nft_network_up(n.bridge, n.subnet, e) < 0) {
-		err_ctx(e, "network %s", n.name);
+	if (first && !n.internal && nft_network_up(n.bridge, n.subnet, e) < 0)
 		goto fail_lease;
-	}
 	close(lk);
 	lk = -1;
 	if (wmac && *wmac)
@@ -1434,9 +1491,13 @@ netw_join(struct store *st, const char *id, const char *name, pid_t pid, int nsf
 	mac_str(mac, macs);
 	snprintf(veth, sizeof veth, "veth%.9s%d", id, k);
 	snprintf(iface, sizeof iface, "eth%d", k);
-	rt_link_del(&netw_nl, veth, e); /* left by a container killed with its supervisor */
-	if (rt_veth_add(&netw_nl, veth, iface, nsfd, mac, e) < 0)
-		goto fail_lease;
+	if (rt_veth_add(&netw_nl, veth, iface, pid, mac, e) < 0) {
+		/* the pair of this container's last run, its namespace not yet gone (every rtnetlink
+		 * call waits for the kernel's cleanup of it anyway): delete, once */
+		if (e->sys != EEXIST || rt_link_del(&netw_nl, veth, e) < 0 ||
+		    rt_veth_add(&netw_nl, veth, iface, pid, mac, e) < 0)
+			goto fail_lease;
+	}
 	if ((idx = rt_ifindex(&netw_nl, veth, e)) <= 0 || rt_link_up(&netw_nl, idx, br, e) < 0)
 		goto fail_veth;
 	if ((idx = rt_ifindex(&netw_ns, iface, e)) <= 0 || rt_addr_add(&netw_ns, idx, ip, n.prefix, e) < 0 ||
@@ -1467,9 +1528,11 @@ fail_locked:
 }
 
 /* One network's endpoint of a container goes: its veth (and so the peer inside), its lease, its
- * record; the network's rules with its last container. */
+ * record; the network's rules with its last container.  gone: the container's namespace is
+ * going away, and takes the veth pair with it; deleting it here would cost the caller 10-40 ms
+ * of the kernel's synchronize_net for nothing. */
 static void
-netw_leave(struct store *st, const char *id, const char *net)
+netw_leave(struct store *st, const char *id, const char *net, int gone)
 {
 	struct netw_rec n;
 	struct netw_ep ep;
@@ -1479,7 +1542,7 @@ netw_leave(struct store *st, const char *id, const char *net)
 	int lk;
 	if (netw_rec_load(st, net, &n, &e) < 0 || ep_load(st, net, id, &ep, &e) < 0)
 		return;
-	if (rt_host(&e) == 0 && ep.veth[0] && rt_link_del(&netw_nl, ep.veth, &e) < 0)
+	if (!gone && rt_host(&e) == 0 && ep.veth[0] && rt_link_del(&netw_nl, ep.veth, &e) < 0)
 		warn("%s", e.msg);
 	ip_parse(ep.ip, &ip);
 	ep_free(&ep);
@@ -1498,9 +1561,8 @@ int
 netw_attach(struct store *st, const char *id, pid_t pid, char ip[16], struct err *e)
 {
 	struct netw_ctr c;
-	char p[64];
 	size_t i;
-	int nsfd = -1, idx, r = -1;
+	int idx, r = -1;
 	ip[0] = 0;
 	if (netw_ctr_load(st, id, &c, e) < 0) {
 		if (e->code == ERR_SYS && e->sys == ENOENT)
@@ -1511,22 +1573,17 @@ netw_attach(struct store *st, const char *id, pid_t pid, char ip[16], struct err
 		netw_ctr_free(&c);
 		return 0;
 	}
-	snprintf(p, sizeof p, "/proc/%d/ns/net", (int)pid);
-	if ((nsfd = open(p, O_RDONLY | O_CLOEXEC)) < 0) {
-		err_sys(e, "open %s", p);
-		goto out;
-	}
-	if (rt_host(e) < 0 || rt_open_in(nsfd, e) < 0)
+	if (rt_host(e) < 0 || rt_open_in(pid, e) < 0)
 		goto out;
 	if ((idx = rt_ifindex(&netw_ns, "lo", e)) <= 0 || rt_link_up(&netw_ns, idx, 0, e) < 0) {
 		err_ctx(e, "loopback");
 		goto out_ns;
 	}
 	for (i = 0; i < json_len(c.nets) && i < NETW_MAX; i++) {
-		if (netw_join(st, id, c.name, pid, nsfd, (int)i, json_at(c.nets, i), i == 0, i == 0 ? ip : NULL,
+		if (netw_join(st, id, c.name, pid, (int)i, json_at(c.nets, i), i == 0, i == 0 ? ip : NULL,
 			      e) < 0) {
 			while (i-- > 0)
-				netw_leave(st, id, json_getstr(json_at(c.nets, i), "Name"));
+				netw_leave(st, id, json_getstr(json_at(c.nets, i), "Name"), 0);
 			goto out_ns;
 		}
 	}
@@ -1536,8 +1593,6 @@ netw_attach(struct store *st, const char *id, pid_t pid, char ip[16], struct err
 out_ns:
 	nl_close(&netw_ns);
 out:
-	if (nsfd >= 0)
-		close(nsfd);
 	netw_ctr_free(&c);
 	rt_host_close();
 	return r;
@@ -1553,7 +1608,7 @@ netw_detach(struct store *st, const char *id)
 	for (i = 0; i < nn; i++) {
 		snprintf(path, sizeof path, "networks/%s.ep/%s", names[i], id);
 		if (faccessat(st->fd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-			netw_leave(st, id, names[i]);
+			netw_leave(st, id, names[i], 1);
 	}
 	strv_free(names, nn);
 	rt_host_close();
@@ -2119,27 +2174,31 @@ network_connect(int argc, char **argv, int connect)
 	close(lk); /* netw_join and netw_leave take it themselves */
 	if (running && connect) {
 		struct netw_ctr c2;
-		char p[64];
-		int nsfd;
-		snprintf(p, sizeof p, "/proc/%d/ns/net", ci.pid);
+		char eth[16];
+		int slot = 0, ok;
 		if (netw_ctr_load(&st, id, &c2, &e) < 0)
 			die("network connect: %s", e.msg);
-		nsfd = open(p, O_RDONLY | O_CLOEXEC);
-		if (nsfd < 0 || rt_host(&e) < 0 || rt_open_in(nsfd, &e) < 0 ||
-		    netw_join(&st, id, c.name, ci.pid, nsfd, (int)nn - 1, json_at(c2.nets, nn - 1), 0, NULL, &e) < 0) {
-			if (nsfd < 0)
-				err_sys(&e, "open %s", p);
+		ok = rt_host(&e) == 0 && rt_open_in(ci.pid, &e) == 0;
+		/* the first free ethN: a disconnect may have left a gap */
+		for (; ok && slot < 2 * NETW_MAX; slot++) {
+			int r;
+			snprintf(eth, sizeof eth, "eth%d", slot);
+			if ((r = rt_ifindex(&netw_ns, eth, &e)) < 0)
+				ok = 0;
+			else if (r == 0)
+				break;
+		}
+		if (!ok || netw_join(&st, id, c.name, ci.pid, slot, json_at(c2.nets, nn - 1), 0, NULL, &e) < 0) {
 			/* the record goes back to what it was */
 			netw_ctr_write(&st, id, c.name, c.hostname, c.mode, want, nn - 1, json_get(c.root, "Links"),
 				       json_get(c.root, "ExtraHosts"), NULL, &(struct err){0});
 			die("network connect: %s", e.msg);
 		}
 		nl_close(&netw_ns);
-		close(nsfd);
 		hosts_refresh_net(&st, n.name);
 		netw_ctr_free(&c2);
 	} else if (running) {
-		netw_leave(&st, id, n.name);
+		netw_leave(&st, id, n.name, 0);
 	}
 	hosts_refresh(&st, id);
 	netw_ctr_free(&c);

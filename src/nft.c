@@ -4,7 +4,8 @@
  *   set   bridges            ifnames of every dock bridge (isolation between networks)
  *   chain n-BR-post          nat/postrouting: the network's subnet masqueraded when it leaves by
  *                            another interface; 127.0.0.0/8 masqueraded into the bridge (published
- *                            ports dialled on the host's loopback)
+ *                            ports dialled on the host's loopback), and so is the subnet when a
+ *                            published port leads it back in (hairpin)
  *   chain n-BR-fwd           filter/forward: from BR to another dock bridge is dropped
  *   chain p-ID-pre, p-ID-out nat/prerouting and nat/output: DNAT of a container's published ports
  *
@@ -23,6 +24,9 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/if_link.h>
+#include <linux/ip.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
@@ -301,6 +305,19 @@ e_daddr_local(struct nft_rule *r)
 	e_cmp(r, NFT_REG_1, NFT_CMP_EQ, &local, sizeof local);
 }
 
+/* ct status dnat: the connection's destination was rewritten (a published port) */
+static void
+e_ct_dnat(struct nft_rule *r)
+{
+	uint32_t bit = 1u << 5, zero = 0; /* IPS_DST_NAT; the status is a host-order u32 */
+	struct nl_msg *m = expr_begin(r, "ct");
+	nl_attr_be32(m, NFTA_CT_DREG, NFT_REG_1);
+	nl_attr_be32(m, NFTA_CT_KEY, NFT_CT_STATUS);
+	expr_end(r);
+	e_mask(r, NFT_REG_1, &bit, 4);
+	e_cmp(r, NFT_REG_1, NFT_CMP_NEQ, &zero, 4);
+}
+
 static void
 e_masq(struct nft_rule *r)
 {
@@ -452,10 +469,14 @@ fail:
 	return err_ctx(e, "nftables: table %s", NFT_TABLE);
 }
 
+/* IPv4 forwarding on (network.c turns it on too; a host without /proc/sys keeps its setting). */
 static int
-nft_sysctl(const char *path, struct err *e)
+nft_forwarding(struct err *e)
 {
+	const char *path = "/proc/sys/net/ipv4/ip_forward";
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
 	if (fd < 0 || write(fd, "1\n", 2) != 2) {
 		err_sys(e, "%s", path);
 		if (fd >= 0)
@@ -464,6 +485,49 @@ nft_sysctl(const char *path, struct err *e)
 	}
 	close(fd);
 	return 0;
+}
+
+/* route_localnet on the bridge, so that a connection from 127.0.0.1 may be routed out of it once
+ * DNAT sends it to a container.  Set over rtnetlink (the devconf of IFLA_AF_SPEC/AF_INET), which
+ * needs no /proc/sys. */
+static int
+nft_route_localnet(const char *bridge, struct err *e)
+{
+	struct nl_sock *sk = calloc(1, sizeof *sk);
+	struct nl_msg *m = calloc(1, sizeof *m);
+	struct ifinfomsg ifi;
+	size_t spec, inet, conf;
+	int rc = -1;
+	if (!sk || !m) {
+		err_set(e, ERR_SYS, "out of memory");
+		goto out;
+	}
+	sk->fd = -1;
+	if (nl_open(sk, NETLINK_ROUTE, e) < 0)
+		goto out;
+	memset(&ifi, 0, sizeof ifi);
+	ifi.ifi_family = AF_UNSPEC;
+	nl_msg_init(m);
+	nl_msg_begin(m, RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK, nl_seq(sk), &ifi, sizeof ifi);
+	nl_attr_str(m, IFLA_IFNAME, bridge);
+	spec = nl_nest_begin(m, IFLA_AF_SPEC);
+	inet = nl_nest_begin(m, AF_INET);
+	conf = nl_nest_begin(m, IFLA_INET_CONF);
+	nl_attr_u32(m, IPV4_DEVCONF_ROUTE_LOCALNET, 1);
+	nl_nest_end(m, conf);
+	nl_nest_end(m, inet);
+	nl_nest_end(m, spec);
+	if (nl_talk(sk, m, NULL, NULL, e) < 0) {
+		err_ctx(e, "route_localnet on %s", bridge);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (sk)
+		nl_close(sk);
+	free(sk);
+	free(m);
+	return rc;
 }
 
 static int
@@ -492,17 +556,14 @@ nft_network_up(const char *bridge, const char *subnet_cidr, struct err *e)
 {
 	struct nft *n;
 	struct nft_rule r;
-	char post[64], fwd[64], path[128];
+	char post[64], fwd[64];
 	uint32_t net = 0, mask = 0, lo_net = htonl(0x7f000000), lo_mask = htonl(0xff000000);
 	int rc = -1;
 	if (strlen(bridge) >= IFNAMSIZ || !*bridge)
 		return err_set(e, ERR_USAGE, "invalid bridge name %s", bridge);
 	if (nft_parse_cidr(subnet_cidr, &net, &mask, e) < 0)
 		return -1;
-	if (nft_sysctl("/proc/sys/net/ipv4/ip_forward", e) < 0)
-		return -1;
-	snprintf(path, sizeof path, "/proc/sys/net/ipv4/conf/%s/route_localnet", bridge);
-	if (nft_sysctl(path, e) < 0)
+	if (nft_forwarding(e) < 0 || nft_route_localnet(bridge, e) < 0)
 		return -1;
 	snprintf(post, sizeof post, "n-%s-post", bridge);
 	snprintf(fwd, sizeof fwd, "n-%s-fwd", bridge);
@@ -528,6 +589,16 @@ nft_network_up(const char *bridge, const char *subnet_cidr, struct err *e)
 	rule_begin(&r, n, post);
 	e_ifname(&r, NFT_META_OIFNAME, NFT_CMP_EQ, bridge);
 	e_ip_in(&r, 12, lo_net, lo_mask);
+	e_masq(&r);
+	rule_end(&r);
+	/* oifname BR ip saddr SUBNET ct status dnat masquerade: a container dialling a published
+	 * port of the host that leads to a neighbour on its own network; without it the neighbour
+	 * would answer it directly, not through the host's NAT.  (A container's own published port
+	 * dialled from inside it still does not answer: the packet never reaches forward.) */
+	rule_begin(&r, n, post);
+	e_ifname(&r, NFT_META_OIFNAME, NFT_CMP_EQ, bridge);
+	e_ip_in(&r, 12, net, mask);
+	e_ct_dnat(&r);
 	e_masq(&r);
 	rule_end(&r);
 	/* iifname BR oifname @bridges oifname != BR drop */
@@ -603,6 +674,9 @@ out:
 
 /* ---------------------------------------------------------------- published ports */
 
+static const char *port_proto(const struct port_map *p);
+static void nft_port_tag(struct nft *n, const struct port_map *p);
+
 static void
 nft_port_chains(const char *ctr_id, char pre[64], char out[64])
 {
@@ -631,6 +705,83 @@ nft_port_rule(struct nft *n, const char *chain, uint32_t cip, const struct port_
 	e_imm(&r, NFT_REG_2, &cport, 2);
 	e_dnat(&r);
 	rule_end(&r);
+	nft_port_tag(n, p);
+}
+
+/* What a port rule holds, as nft's own comment (a type 0 TLV of the rule's userdata): readable in
+ * `nft list`, and how nft_port_taken finds the ports other containers hold. */
+#define NFT_PORT_TAG "dock-port"
+
+static void
+nft_port_tag(struct nft *n, const struct port_map *p)
+{
+	char ud[64];
+	int k = snprintf(ud + 2, sizeof ud - 2, NFT_PORT_TAG " %s %s %u", port_proto(p), p->host_ip,
+			 p->host_port);
+	ud[0] = 0; /* NFTNL_UDATA_RULE_COMMENT */
+	ud[1] = (char)(k + 1);
+	nl_attr(&n->m, NFTA_RULE_USERDATA, ud, (size_t)k + 3);
+}
+
+struct nft_taken {
+	const char *own;            /* our chains' prefix: their rules are ours to replace */
+	const struct port_map *pm;
+	size_t n;
+	char clash[64];
+};
+
+static int
+nft_taken_cb(void *ctx, const struct nlmsghdr *h, struct err *e)
+{
+	struct nft_taken *t = ctx;
+	const struct nlattr *tb[NFTA_RULE_MAX + 1];
+	char chain[64], tag[64], proto[8], ip[16];
+	unsigned port;
+	const uint8_t *ud;
+	size_t len, i;
+	(void)e;
+	if (nl_msg_attrs(h, sizeof(struct nfgenmsg), tb, NFTA_RULE_MAX + 1) < 0 || !tb[NFTA_RULE_USERDATA])
+		return 0;
+	nl_attr_get_str(tb[NFTA_RULE_CHAIN], chain, sizeof chain);
+	if (!strncmp(chain, t->own, strlen(t->own)))
+		return 0;
+	ud = nl_attr_data(tb[NFTA_RULE_USERDATA]);
+	len = nl_attr_len(tb[NFTA_RULE_USERDATA]);
+	if (len < 3 || ud[0] != 0 || ud[1] > len - 2 || ud[1] >= sizeof tag)
+		return 0;
+	memcpy(tag, ud + 2, ud[1]);
+	tag[ud[1]] = 0;
+	if (sscanf(tag, NFT_PORT_TAG " %7s %15s %u", proto, ip, &port) != 3)
+		return 0;
+	for (i = 0; i < t->n && !t->clash[0]; i++) {
+		const struct port_map *p = &t->pm[i];
+		if (p->host_port == port && !strcmp(port_proto(p), proto) &&
+		    (!strcmp(p->host_ip, ip) || !strcmp(p->host_ip, "0.0.0.0") || !strcmp(ip, "0.0.0.0")))
+			snprintf(t->clash, sizeof t->clash, "%s:%u", p->host_ip, port);
+	}
+	return 0;
+}
+
+/* Another container's rules hold one of pm's host ports already: Docker's "port is already
+ * allocated" (the kernel would take either DNAT, whichever came first). */
+static int
+nft_port_taken(struct nft *n, const char *own, const struct port_map *pm, size_t np, struct err *e)
+{
+	struct nft_taken t = {own, pm, np, ""};
+	struct err e2 = {0};
+	nl_msg_init(&n->m);
+	nft_hdr(n, (uint16_t)((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETRULE), NLM_F_REQUEST | NLM_F_DUMP,
+		NFPROTO_IPV4, 0);
+	nl_attr_str(&n->m, NFTA_RULE_TABLE, NFT_TABLE);
+	if (nl_talk(&n->sk, &n->m, nft_taken_cb, &t, &e2) < 0) {
+		if (e2.code == ERR_SYS && e2.sys == ENOENT)
+			return 0;
+		*e = e2;
+		return err_ctx(e, "nftables: rules of table %s", NFT_TABLE);
+	}
+	if (t.clash[0])
+		return err_set(e, ERR_USAGE, "Bind for %s failed: port is already allocated", t.clash);
+	return 0;
 }
 
 int
@@ -639,7 +790,7 @@ nft_ports_add(const char *ctr_id, const char *ctr_ip, const struct port_map *pm,
 {
 	struct nft *t;
 	struct in_addr cip;
-	char pre[64], out[64];
+	char pre[64], out[64], own[20];
 	size_t i;
 	int rc = -1;
 	if (inet_pton(AF_INET, ctr_ip, &cip) != 1)
@@ -652,7 +803,8 @@ nft_ports_add(const char *ctr_id, const char *ctr_ip, const struct port_map *pm,
 	nft_port_chains(ctr_id, pre, out);
 	if (!(t = calloc(1, sizeof *t)))
 		return err_set(e, ERR_SYS, "out of memory");
-	if (nft_open(t, e) < 0)
+	snprintf(own, sizeof own, "p-%.12s-", ctr_id);
+	if (nft_open(t, e) < 0 || nft_port_taken(t, own, pm, n, e) < 0)
 		goto out;
 	nft_batch_begin(t);
 	nft_table(t, NFT_MSG_NEWTABLE);

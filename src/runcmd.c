@@ -36,8 +36,9 @@ static const char run_usage[] =
 	"      --init                  run a minimal init as PID 1 that reaps zombies\n"
 	"      --mount type=bind|tmpfs,source=..,target=..[,readonly]\n"
 	"      --name NAME             container name\n"
-	"      --network none|host     network namespace (default: host; bridged networking comes\n"
-	"                              later)\n"
+	"      --network bridge|none|host|NAME   network (default: bridge as root, host rootless);\n"
+	"                              --ip, --mac-address, --network-alias, --link NAME[:ALIAS],\n"
+	"                              --dns, --dns-search, --add-host NAME:IP\n"
 	"      --platform OS/ARCH      platform to pull\n"
 	"      --privileged            all capabilities, no masked paths\n"
 	"  -p, --publish [IP:][HOST:]CTR[/tcp|udp]   publish a container port on the host (no HOST:\n"
@@ -590,9 +591,18 @@ run_parse(struct run_args *a, int argc, char **argv)
 			a->pull = v;
 		} else if ((v = run_optval(argc, argv, &i, NULL, "--network")) ||
 			   (v = run_optval(argc, argv, &i, NULL, "--net"))) {
-			if (strcmp(v, "none") && strcmp(v, "host"))
-				die("network %s: only none and host are available so far", v);
 			a->network = v;
+		} else if ((v = run_optval(argc, argv, &i, NULL, "--ip")) ||
+			   (v = run_optval(argc, argv, &i, NULL, "--mac-address")) ||
+			   (v = run_optval(argc, argv, &i, NULL, "--network-alias")) ||
+			   (v = run_optval(argc, argv, &i, NULL, "--net-alias")) ||
+			   (v = run_optval(argc, argv, &i, NULL, "--link")) ||
+			   (v = run_optval(argc, argv, &i, NULL, "--dns")) ||
+			   (v = run_optval(argc, argv, &i, NULL, "--dns-search")) ||
+			   (v = run_optval(argc, argv, &i, NULL, "--add-host"))) {
+			char opt[32];
+			snprintf(opt, sizeof opt, "%.*s", (int)strcspn(o, "="), o);
+			netw_parse_opt(&a->net, opt, v);
 		} else if ((v = run_optval(argc, argv, &i, "-m", "--memory")))
 			a->lim.memory = run_bytes(v, "--memory");
 		else if ((v = run_optval(argc, argv, &i, NULL, "--memory-swap")))
@@ -667,31 +677,20 @@ run_parse(struct run_args *a, int argc, char **argv)
 
 /* ---------------------------------------------------------------- the container's files */
 
+/* hosts and resolv.conf come from network.c (they follow the network); hostname is ours */
 static void
-run_write_etc(struct store *st, const char *id, const char *hostname, int host_net)
+run_write_etc(struct store *st, const char *id, const char *name, const char *hostname,
+	      const struct netw_opts *o)
 {
-	struct buf hosts = {0}, resolv = {0}, hn = {0};
+	struct buf hn = {0};
 	struct err e = {0};
-	if (host_net && file_read(AT_FDCWD, "/etc/hosts", 1 << 20, &hosts, &e) == 0) {
-		buf_printf(&hosts, "127.0.1.1\t%s\n", hostname);
-	} else {
-		buf_reset(&hosts);
-		buf_printf(&hosts, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-				   "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
-				   "ff02::2\tip6-allrouters\n127.0.1.1\t%s\n", hostname);
-	}
-	if (file_read(AT_FDCWD, "/etc/resolv.conf", 1 << 20, &resolv, &e) < 0 ||
-	    (!host_net && strstr(resolv.p, "nameserver 127."))) {
-		/* no resolver on the host, or a loopback stub the container cannot reach */
-		buf_reset(&resolv);
-		buf_adds(&resolv, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+	if (netw_prepare(st, id, name, hostname, o, st->rootless, &e) < 0) {
+		ctr_remove(st, id, name, -1, &(struct err){0});
+		die("run: %s", e.msg);
 	}
 	buf_printf(&hn, "%s\n", hostname);
-	if (ctr_write(st, id, "hosts", &hosts, &e) < 0 || ctr_write(st, id, "resolv.conf", &resolv, &e) < 0 ||
-	    ctr_write(st, id, "hostname", &hn, &e) < 0)
+	if (ctr_write(st, id, "hostname", &hn, &e) < 0)
 		die("run: %s", e.msg);
-	buf_free(&hosts);
-	buf_free(&resolv);
 	buf_free(&hn);
 }
 
@@ -1249,6 +1248,7 @@ run_ctx_spec(struct run_ctx *c)
 	s->init = c->a.init;
 	s->read_only = c->a.read_only;
 	s->net_none = c->a.network && !strcmp(c->a.network, "none");
+	s->net_ns = c->a.network && strcmp(c->a.network, "none") && strcmp(c->a.network, "host");
 	s->rootless = c->st.rootless;
 	s->userns = c->st.rootless;
 	s->privileged = c->a.privileged;
@@ -1279,6 +1279,8 @@ run_prepare(struct run_ctx *c, int argc, char **argv)
 	run_parse(&c->a, argc, argv);
 	c->detach = c->a.detach;
 	cli_store(&c->st);
+	c->a.net.network = c->a.network;
+	c->a.network = netw_mode(&c->a.net, c->st.rootless);
 	if (store_lock_all(&c->st, 0, &e) < 0)
 		die("run: %s", e.msg);
 	run_image(&c->st, &c->a, c->image_id);
@@ -1314,7 +1316,7 @@ run_prepare(struct run_ctx *c, int argc, char **argv)
 				die_errno("run: mkdir %s", dir);
 		}
 	}
-	run_write_etc(&c->st, c->id, c->hostname, !c->s.net_none);
+	run_write_etc(&c->st, c->id, c->name, c->hostname, &c->a.net);
 	run_record(&c->st, c->id, c->name, &c->a, c->image_id, &c->s, created);
 }
 
@@ -1452,6 +1454,30 @@ run_failed_state(struct run_ctx *c, int status, int usernsfd)
 		ctr_set_state(&c->st, c->id, "exited", 0, status, NULL, NULL, 0, &e);
 }
 
+/* The container's interfaces (network.c), set up while its process waits to be let go, and its
+ * published ports (nft.c) once it has an address. */
+static int
+run_net_up(struct run_ctx *c, pid_t pid, struct err *e)
+{
+	char ip[16];
+	if (netw_attach(&c->st, c->id, pid, ip, e) < 0)
+		return -1;
+	if (c->a.nports && ip[0] && nft_ports_add(c->id, ip, c->a.ports, c->a.nports, e) < 0) {
+		netw_detach(&c->st, c->id);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+run_net_down(struct run_ctx *c)
+{
+	struct err e = {0};
+	if (c->a.nports && nft_ports_del(c->id, &e) < 0)
+		warn("%s", e.msg);
+	netw_detach(&c->st, c->id);
+}
+
 /* Start the container's command: cgroup, spawn (falling back to a private copy of the image where
  * overlayfs fails), go.  0 once it runs (state "running"), else -1 with *status and the error
  * printed, everything undone. */
@@ -1516,8 +1542,8 @@ run_launch(struct run_ctx *c, int *status)
 		if (r < 0) {
 			rp.usernsfd = -1; /* nothing ran: the files are all ours */
 			*status = 125;
-		} else if (cg_enter(c->cg, rp.pid, &e) < 0) {
-			/* the container is not let go outside its cgroup */
+		} else if (cg_enter(c->cg, rp.pid, &e) < 0 || (c->s.net_ns && run_net_up(c, rp.pid, &e) < 0)) {
+			/* the container is not let go outside its cgroup, nor without its network */
 			kill(rp.pid, SIGKILL);
 			waitpid(rp.pid, NULL, 0);
 			*status = 125;
@@ -1525,6 +1551,8 @@ run_launch(struct run_ctx *c, int *status)
 			run_fg_pid = rp.pid;
 			if (run_go(&rp, status, &e) == 0)
 				break;
+			if (c->s.net_ns)
+				run_net_down(c);
 		}
 		if (!c->s.copy_root && attempt == 0 && strstr(e.msg, "mount overlay")) {
 			warn("overlayfs is not available here (%s); using a private copy of the image", e.msg);
@@ -1687,6 +1715,8 @@ run_wait_end(struct run_ctx *c, int *oom)
 		warn("%s", e.msg);
 	cg_free(c->cg);
 	c->cg = NULL;
+	if (c->s.net_ns)
+		run_net_down(c);
 	return status;
 }
 

@@ -67,6 +67,10 @@ t_nft_publish_loopback() {
 	expect_ok dock inspect web || return 1
 	assert_eq "\"$p1\"" "$(jq -c '.[0].HostConfig.PortBindings["80/tcp"][0].HostPort' <<<"$OUT")" "PortBindings"
 	assert_contains "$(_np_chains)" "p-${id:0:12}-pre"
+	# a second container may not take a port that is held (Docker's message)
+	expect_fail_rc 125 dock run --rm -p "$p2:8080" "$REG/busybox" true || return 1
+	assert_contains "$ERR" "Bind for 0.0.0.0:$p2 failed: port is already allocated"
+	assert_eq hello-ctr "$(_np_get "http://127.0.0.1:$p2/")" "the first container's port afterwards"
 	# stopped: no ports shown, the DNAT rules gone; started again: back
 	expect_ok dock stop -t 1 web || return 1
 	expect_ok dock port web || return 1
@@ -100,7 +104,7 @@ t_nft_publish_random_and_all() {
 	id=$OUT
 	defer "$DOCK" rm -f "$id"
 	expect_ok dock port "$id" || return 1
-	assert_match "$OUT" '^53/udp -> 127\.0\.0\.1:[0-9]+$' "line 1 of dock port"
+	assert_match "$(sed -n 1p <<<"$OUT")" '^53/udp -> 127\.0\.0\.1:[0-9]+$' "line 1 of dock port"
 	assert_match "$(sed -n 2p <<<"$OUT")" '^80/tcp -> 0\.0\.0\.0:[0-9]+$' "line 2 of dock port"
 	assert_eq 2 "$(wc -l <<<"$OUT")" "published ports"
 	expect_ok dock port "$id" 80 || return 1
@@ -199,10 +203,12 @@ t_nft_cleanup() {
 	local n=np-c$$ br id p
 	p=$(free_port)
 	expect_ok dock network create --subnet 10.231.44.0/24 "$n" || return 1
+	defer "$DOCK" network rm "$n"
 	br=$(dock network inspect "$n" | jq -r '.[0].Options["com.docker.network.bridge.name"]')
 	expect_ok dock run -d --network "$n" -p "127.0.0.1:$p:80" "$REG/busybox" sh -c "$(_np_web clean)" ||
 		return 1
 	id=$OUT
+	defer "$DOCK" rm -f "$id"
 	assert_eq clean "$(_np_get "http://127.0.0.1:$p/")"
 	assert_contains "$(_np_chains)" "n-$br-post"
 	assert_contains "$(_np_chains)" "n-$br-fwd"

@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <sys/wait.h>
 #include <signal.h>
+#include <sys/prctl.h>
 
 /* cmd_port's helpers live in modules this test does not include. */
 void cli_help_exit(int argc, char **argv, const char *usage) { (void)argc; (void)argv; (void)usage; }
@@ -185,11 +186,12 @@ t_nft_kernel(void)
 	CHECK(has(&b, "type nat hook postrouting priority srcnat; policy accept;"));
 	CHECK(has(&b, "ip saddr 10.99.0.0/24 oifname != \"ut-br0\" masquerade"));
 	CHECK(has(&b, "oifname \"ut-br0\" ip saddr 127.0.0.0/8 masquerade"));
+	CHECK(has(&b, "oifname \"ut-br0\" ip saddr 10.99.0.0/24 ct status dnat masquerade"));
 	CHECK(has(&b, "type filter hook forward priority filter; policy accept;"));
 	CHECK(has(&b, "iifname \"ut-br1\" oifname @bridges oifname != \"ut-br1\" drop"));
 	{ /* the second up replaced its rules instead of adding more */
-		const char *p = strstr(b.p, "ip saddr 10.99.0.0/24");
-		CHECK(p && !strstr(p + 1, "ip saddr 10.99.0.0/24"));
+		const char *p = strstr(b.p, "ip saddr 10.99.0.0/24 oifname");
+		CHECK(p && !strstr(p + 1, "ip saddr 10.99.0.0/24 oifname"));
 	}
 	CHECK(sh("test \"$(cat /proc/sys/net/ipv4/conf/ut-br0/route_localnet)\" = 1") == 0);
 	CHECK(sh("test \"$(cat /proc/sys/net/ipv4/ip_forward)\" = 1") == 0);
@@ -204,6 +206,20 @@ t_nft_kernel(void)
 	CHECK(has(&b, "fib daddr type local tcp dport 8080 dnat to 10.99.0.2:80"));
 	CHECK(has(&b, "ip daddr 127.0.0.1 udp dport 5353 dnat to 10.99.0.2:53"));
 
+	CHECK(has(&b, "comment \"dock-port tcp 0.0.0.0 8080\""));
+	{ /* another container may not take a host port that is held; the same one may publish again */
+		struct port_map q[2];
+		CHECK(port_parse("127.0.0.1:8080:81", &q[0], &e) == 0);
+		CHECK(nft_ports_add("fedcba9876543210", "10.99.0.3", q, 1, &e) < 0 &&
+		      !strcmp(e.msg, "Bind for 127.0.0.1:8080 failed: port is already allocated"));
+		CHECK(port_parse("5353:53/udp", &q[0], &e) == 0);
+		CHECK(nft_ports_add("fedcba9876543210", "10.99.0.3", q, 1, &e) < 0 && strstr(e.msg, "0.0.0.0:5353"));
+		CHECK(port_parse("8080:80/udp", &q[0], &e) == 0);
+		CHECK(port_parse("127.0.0.2:5353:53/udp", &q[1], &e) == 0);
+		CHECK(nft_ports_add("fedcba9876543210", "10.99.0.3", q, 2, &e) == 0 || (printf("  %s\n", e.msg), 0));
+		CHECK(nft_ports_add("0123456789abcdef", "10.99.0.2", pm, 2, &e) == 0 || (printf("  %s\n", e.msg), 0));
+		CHECK(nft_ports_del("fedcba9876543210", &e) == 0);
+	}
 	CHECK(nft_network_down("ut-br1", "10.99.1.0/24", &e) == 0 || (printf("  %s\n", e.msg), 0));
 	CHECK(nft_network_down("ut-br1", "10.99.1.0/24", &e) == 0 || (printf("  %s\n", e.msg), 0));
 	ruleset(&b);
@@ -218,7 +234,12 @@ t_nft_kernel(void)
 	CHECK(nft_network_down("ut-br0", "10.99.0.0/24", &e) == 0 || (printf("  %s\n", e.msg), 0));
 	CHECK(sh("test -z \"$(nft list ruleset)\"") == 0);
 
-	CHECK(nft_network_up("nosuchbr", "10.99.3.0/24", &e) < 0 && strstr(e.msg, "route_localnet"));
+	CHECK(nft_network_up("nosuchbr", "10.99.3.0/24", &e) < 0 && strstr(e.msg, "route_localnet on nosuchbr") &&
+	      e.code == ERR_SYS && e.sys == ENODEV);
+	CHECK(sh("echo 0 >/proc/sys/net/ipv4/conf/ut-br0/route_localnet") == 0);
+	CHECK(nft_network_up("ut-br0", "10.99.0.0/24", &e) == 0);
+	CHECK(sh("test \"$(cat /proc/sys/net/ipv4/conf/ut-br0/route_localnet)\" = 1") == 0);
+	CHECK(nft_network_down("ut-br0", "10.99.0.0/24", &e) == 0);
 	CHECK(nft_network_up("ut-br0", "10.99.0.0/33", &e) < 0 && e.code == ERR_USAGE);
 	CHECK(nft_network_up("a-name-far-too-long", "10.99.0.0/24", &e) < 0 && e.code == ERR_USAGE);
 	CHECK(nft_ports_add("0123456789abcdef", "10.99.0", pm, 2, &e) < 0 && e.code == ERR_USAGE);
@@ -234,9 +255,34 @@ struct peer {
 	int nsfd;
 };
 
+/* The same over UDP: each datagram answered with its sender's address. */
+static void
+serve_udp(int port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	if (bind(s, (struct sockaddr *)&sa, sizeof sa) < 0)
+		_exit(1);
+	for (;;) {
+		struct sockaddr_in pa;
+		socklen_t pl = sizeof pa;
+		char buf[64], line[32];
+		if (recvfrom(s, buf, sizeof buf, 0, (struct sockaddr *)&pa, &pl) < 0)
+			continue;
+		snprintf(line, sizeof line, "%s\n", inet_ntoa(pa.sin_addr));
+		sendto(s, line, strlen(line), 0, (struct sockaddr *)&pa, pl);
+	}
+}
+
 static void
 serve(int port)
 {
+	if (fork() == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* goes with the peer (peer_stop kills that) */
+		if (getppid() == 1)
+			_exit(0);
+		serve_udp(port);
+	}
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	int one = 1, ls = socket(AF_INET, SOCK_STREAM, 0);
 	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -334,12 +380,31 @@ dial(int nsfd, const char *ip, int port, char *out, size_t n)
 	close(s);
 }
 
+/* One datagram to ip:port from here; the answer, or "" after a second. */
+static void
+dial_udp(const char *ip, int port, char *out, size_t n)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	struct timeval tv = {1, 0};
+	ssize_t k;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	out[0] = 0;
+	inet_pton(AF_INET, ip, &sa.sin_addr);
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	if (connect(s, (struct sockaddr *)&sa, sizeof sa) == 0 && send(s, "x", 1, 0) == 1 &&
+	    (k = recv(s, out, n - 1, 0)) > 0) {
+		out[k] = 0;
+		out[strcspn(out, "\n")] = 0;
+	}
+	close(s);
+}
+
 static void
 t_nft_datapath(void)
 {
 	struct err e = {0};
-	struct peer c0 = {-1, -1}, c1 = {-1, -1}, rem = {-1, -1};
-	struct port_map pm;
+	struct peer c0 = {-1, -1}, c1 = {-1, -1}, c2 = {-1, -1}, rem = {-1, -1};
+	struct port_map pm[2];
 	char got[64];
 	if (!in_netns) {
 		printf("  (skipped: needs root, unshare(CLONE_NEWNET), ip and nft)\n");
@@ -352,6 +417,10 @@ t_nft_datapath(void)
 	CHECK(peer_start(&c0, "ip link add h-c0 type veth peer name eth0 netns %d && "
 			 "ip link set h-c0 master dp0 up",
 			 "ip link set lo up && ip addr add 10.98.0.2/24 dev eth0 && ip link set eth0 up && "
+			 "ip route add default via 10.98.0.1", 80) == 0);
+	CHECK(peer_start(&c2, "ip link add h-c2 type veth peer name eth0 netns %d && "
+			 "ip link set h-c2 master dp0 up",
+			 "ip link set lo up && ip addr add 10.98.0.3/24 dev eth0 && ip link set eth0 up && "
 			 "ip route add default via 10.98.0.1", 80) == 0);
 	CHECK(peer_start(&c1, "ip link add h-c1 type veth peer name eth0 netns %d && "
 			 "ip link set h-c1 master dp1 up",
@@ -367,8 +436,11 @@ t_nft_datapath(void)
 	CHECK(!strcmp(got, ""));
 	CHECK(nft_network_up("dp0", "10.98.0.0/24", &e) == 0 || (printf("  %s\n", e.msg), 0));
 	CHECK(nft_network_up("dp1", "10.98.1.0/24", &e) == 0 || (printf("  %s\n", e.msg), 0));
-	CHECK(port_parse("8080:80", &pm, &e) == 0);
-	CHECK(nft_ports_add("c0c0c0c0c0c0c0c0", "10.98.0.2", &pm, 1, &e) == 0 || (printf("  %s\n", e.msg), 0));
+	CHECK(port_parse("8080:80", &pm[0], &e) == 0);
+	CHECK(port_parse("127.0.0.1:5353:80/udp", &pm[1], &e) == 0);
+	CHECK(nft_ports_add("c0c0c0c0c0c0c0c0", "10.98.0.2", pm, 2, &e) == 0 || (printf("  %s\n", e.msg), 0));
+	dial_udp("127.0.0.1", 5353, got, sizeof got);     /* UDP on loopback */
+	CHECK(!strcmp(got, "10.98.0.1") || (printf("  udp: container saw '%s'\n", got), 0));
 
 	dial(c0.nsfd, "198.51.100.2", 7, got, sizeof got); /* outbound: masqueraded */
 	CHECK(!strcmp(got, "198.51.100.1") || (printf("  remote saw '%s'\n", got), 0));
@@ -378,6 +450,8 @@ t_nft_datapath(void)
 	CHECK(!strcmp(got, "198.51.100.1") || (printf("  host address: container saw '%s'\n", got), 0));
 	dial(rem.nsfd, "198.51.100.1", 8080, got, sizeof got); /* from outside: prerouting */
 	CHECK(!strcmp(got, "198.51.100.2") || (printf("  remote: container saw '%s'\n", got), 0));
+	dial(c2.nsfd, "198.51.100.1", 8080, got, sizeof got); /* a neighbour through the host's port */
+	CHECK(!strcmp(got, "10.98.0.1") || (printf("  neighbour via the host: container saw '%s'\n", got), 0));
 	dial(-1, "10.98.1.2", 80, got, sizeof got);        /* the host reaches every network */
 	CHECK(!strcmp(got, "10.98.1.1"));
 	dial(c0.nsfd, "10.98.1.2", 80, got, sizeof got);   /* networks are isolated */
@@ -394,6 +468,7 @@ t_nft_datapath(void)
 out:
 	peer_stop(&c0);
 	peer_stop(&c1);
+	peer_stop(&c2);
 	peer_stop(&rem);
 	sh("ip link del dp0; ip link del dp1; ip link del h-rem 2>/dev/null");
 }
