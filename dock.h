@@ -614,6 +614,7 @@ void image_info_free(struct image_info *im);
 int image_load(struct store *st, const char *id, const struct jv *tags, struct image_info *im, struct err *e);
 void image_inspect_json(struct store *st, const struct image_info *im, struct jw *w);
 int image_confirm(const char *warning);
+void inspect_print(const char *format, const struct buf *doc);
 int image_prune(struct store *st, int all, int64_t *freed, struct err *e);
 
 /* ---------------------------------------------------------------- ctr: container records (container.c, ps.c) */
@@ -769,11 +770,17 @@ struct run_ctx {
 				  * until the container runs; else -1 */
 	int restart_count;       /* restarts made under --restart so far */
 	int stdin_w;             /* detached -i: the write end of the container's stdin, else -1 */
+	int attach_fd;           /* dock start -a: the supervisor's end of an attach connection */
 };
 
 void run_ctx_init(struct run_ctx *c);
 int run_from_record(struct run_ctx *c, const char *id, struct json **cfgjp, struct err *e);
 int run_detached(struct run_ctx *c);
+/* attach.sock frames (runcmd.c says what they are): send returns 0/-1; read returns the type,
+ * -1 at EOF or on a bad frame, with the payload (at most RUN_FRAME_MAX bytes) in p. */
+#define RUN_FRAME_MAX 16384
+int run_frame_send(int fd, int type, const void *p, size_t n);
+int run_frame_read(int fd, char *p, size_t *n);
 
 /* Commands: int cmd_NAME(int argc, char **argv), argv[0] being the command's name. */
 int cmd_pull(int argc, char **argv);
@@ -805,5 +812,6 @@ int cmd_pause(int argc, char **argv);
 int cmd_unpause(int argc, char **argv);
 int cmd_rename(int argc, char **argv);
 int cmd_system(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
 
 #endif

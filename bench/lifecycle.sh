@@ -50,7 +50,7 @@ cleanup() {
 	trap - EXIT INT TERM
 	set +e
 	if [ -n "${P[*]}" ]; then
-		"${P[@]}" rm -f -a >/dev/null 2>&1
+		"${P[@]}" rm -f -t 0 -a >/dev/null 2>&1
 		"${P[@]}" system reset -f >/dev/null 2>&1 || true
 	fi
 	"$DOCK" --root "$WORK/dock" rm -f $("$DOCK" --root "$WORK/dock" ps -aq 2>/dev/null) >/dev/null 2>&1
@@ -136,8 +136,8 @@ for i in $(seq 25); do
 	"${P[@]}" run -d --network none "${PRUN[@]}" "$REF" sleep 600 >/dev/null
 	"${P[@]}" run --network none "${PRUN[@]}" "$REF" true >/dev/null
 done
-[ "$("${D[@]}" ps -aq | wc -l)" = 50 ] || die "dock ps -a does not list 50 containers"
-[ "$("${P[@]}" ps -aq | wc -l)" = 50 ] || die "podman ps -a does not list 50 containers"
+n=$("${D[@]}" ps -aq | wc -l); [ "$n" = 50 ] || die "dock ps -a lists $n containers, not 50"
+n=$("${P[@]}" ps -aq | wc -l); [ "$n" = 50 ] || die "podman ps -a lists $n containers, not 50"
 for i in $(seq $((WARMUP + PS_RUNS))); do
 	t0=$(now)
 	"${D[@]}" ps -a >/dev/null
