@@ -510,6 +510,21 @@ lc_send_winsize(int sock)
 	run_frame_send(sock, 'W', b, 4);
 }
 
+static int
+lc_write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
 #define LC_DETACHED (-2)
 
 /* A client of the supervisor's attach.sock (runcmd.c): the container's output to ours, our stdin
@@ -573,7 +588,7 @@ lc_attach_loop(int sock, int in, int tty, int proxy)
 					       (unsigned char)buf[2] << 8 | (unsigned char)buf[3]);
 				break;
 			}
-			if ((type == 'O' || type == 'R') && run_write_all(type == 'O' ? 1 : 2, buf, n) < 0)
+			if ((type == 'O' || type == 'R') && lc_write_all(type == 'O' ? 1 : 2, buf, n) < 0)
 				break;
 			continue;
 		}
