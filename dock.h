@@ -649,7 +649,6 @@ int ctr_state_write(struct store *st, const char *id, const struct ctr_state *s,
 void ctr_state_of(const struct ctr_info *c, struct ctr_state *s);
 int ctr_lock(struct store *st, const char *id, struct err *e);
 int ctr_rename(struct store *st, const char *id, const char *to, struct err *e);
-int ctr_waiters(struct store *st, const char *id, int exclusive, int timeout_ms);
 void ctr_exit_note(struct store *st, const char *id, const char *name, int code);
 int ctr_exit_find(struct store *st, const char *arg, int *code);
 void ctr_now(char *out, size_t n);

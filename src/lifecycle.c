@@ -228,14 +228,8 @@ cmd_wait(int argc, char **argv)
 			failed = 1;
 			continue;
 		}
-		{
-			/* held while waiting: a --rm container's supervisor lets us read its exit code
-			 * before it removes the record */
-			int w = ctr_waiters(&st, id, 0, -1);
-			ctr_wait_settled(&st, id, -1, &code);
-			if (w >= 0)
-				close(w);
-		}
+		/* a --rm container's record goes once its end is recorded: exits/ID keeps the code */
+		ctr_wait_settled(&st, id, -1, &code);
 		if (code < 0 && ctr_exit_find(&st, id, &code) < 0) {
 			fprintf(stderr, "dock: wait %s: No such container: %s\n", argv[i], argv[i]);
 			failed = 1;

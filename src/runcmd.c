@@ -1328,15 +1328,14 @@ run_wait_end(struct run_ctx *c, int *oom)
 
 static void run_clients_exit(int status);
 
-/* Record the end: exited, or gone with --rm.  A supervisor records the exit code first and lets
- * every `dock wait` read it (ctr_waiters) before the record goes. */
+/* Record the end: exited, or gone with --rm.  A supervisor records the exit code first (state.json,
+ * then exits/ID for a `dock wait` that comes after the record went), then removes the record. */
 static void
 run_record_end(struct run_ctx *c, int status, int oom)
 {
 	struct err e = {0};
 	struct ctr_state cs;
 	char finished[64];
-	int w;
 	if (c->a.rm && !c->detach) {
 		if (ctr_remove(&c->st, c->id, c->name, c->usernsfd, &e) < 0)
 			warn("%s", e.msg);
@@ -1356,12 +1355,10 @@ run_record_end(struct run_ctx *c, int status, int oom)
 		run_clients_exit(status);
 	if (!c->a.rm)
 		return;
-	w = ctr_waiters(&c->st, c->id, 1, 10000);
+	/* a `dock wait` that comes after the record went still gets the code */
 	ctr_exit_note(&c->st, c->id, c->name, status);
 	if (ctr_remove(&c->st, c->id, c->name, c->usernsfd, &e) < 0)
 		warn("%s", e.msg);
-	if (w >= 0)
-		close(w);
 }
 
 /* Wait for the container and record how it ended. */
