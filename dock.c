@@ -74,6 +74,7 @@ static const struct cmd commands[] = {
 	{"pause", cmd_pause, "Pause all processes within containers"},
 	{"unpause", cmd_unpause, "Unpause all processes within containers"},
 	{"rename", cmd_rename, "Rename a container"},
+	{"attach", cmd_attach, "Attach to a running container's input and output"},
 	{"rm", cmd_rm, "Remove containers"},
 	{"container", cmd_container, "Manage containers (inspect, ls, prune, rm, run)"},
 	{"inspect", cmd_inspect, "Show low-level information on containers and images"},

@@ -727,6 +727,7 @@ void image_info_free(struct image_info *im);
 int image_load(struct store *st, const char *id, const struct jv *tags, struct image_info *im, struct err *e);
 void image_inspect_json(struct store *st, const struct image_info *im, struct jw *w);
 int image_confirm(const char *warning);
+void inspect_print(const char *format, const struct buf *doc);
 int image_prune(struct store *st, int all, int64_t *freed, struct err *e);
 
 /* ---------------------------------------------------------------- ctr: container records (container.c, ps.c) */
@@ -761,7 +762,6 @@ int ctr_state_write(struct store *st, const char *id, const struct ctr_state *s,
 void ctr_state_of(const struct ctr_info *c, struct ctr_state *s);
 int ctr_lock(struct store *st, const char *id, struct err *e);
 int ctr_rename(struct store *st, const char *id, const char *to, struct err *e);
-int ctr_waiters(struct store *st, const char *id, int exclusive, int timeout_ms);
 void ctr_exit_note(struct store *st, const char *id, const char *name, int code);
 int ctr_exit_find(struct store *st, const char *arg, int *code);
 void ctr_now(char *out, size_t n);
@@ -999,11 +999,17 @@ struct run_ctx {
 				  * until the container runs; else -1 */
 	int restart_count;       /* restarts made under --restart so far */
 	int stdin_w;             /* detached -i: the write end of the container's stdin, else -1 */
+	int attach_fd;           /* dock start -a: the supervisor's end of an attach connection */
 };
 
 void run_ctx_init(struct run_ctx *c);
 int run_from_record(struct run_ctx *c, const char *id, struct json **cfgjp, struct err *e);
 int run_detached(struct run_ctx *c);
+/* attach.sock frames (runcmd.c says what they are): send returns 0/-1; read returns the type,
+ * -1 at EOF or on a bad frame, with the payload (at most RUN_FRAME_MAX bytes) in p. */
+#define RUN_FRAME_MAX 16384
+int run_frame_send(int fd, int type, const void *p, size_t n);
+int run_frame_read(int fd, char *p, size_t *n);
 
 /* Commands: int cmd_NAME(int argc, char **argv), argv[0] being the command's name. */
 int cmd_pull(int argc, char **argv);
@@ -1036,5 +1042,6 @@ int cmd_pause(int argc, char **argv);
 int cmd_unpause(int argc, char **argv);
 int cmd_rename(int argc, char **argv);
 int cmd_system(int argc, char **argv);
+int cmd_attach(int argc, char **argv);
 
 #endif

@@ -712,6 +712,21 @@ image_inspect_json(struct store *st, const struct image_info *im, struct jw *w)
 	jw_obj_end(w);
 }
 
+/* Print one inspect document (JSON in doc) through a --format template; dies on a bad one.  Shared
+ * by image and container inspect. */
+void
+inspect_print(const char *format, const struct buf *doc)
+{
+	struct err e = {0};
+	struct buf line = {0};
+	struct json *j = json_parse(doc->p, doc->len, &e);
+	if (!j || fmt_render(format, json_root(j), &line, &e) < 0)
+		die("inspect: %s", e.msg);
+	printf("%s\n", line.p ? line.p : "");
+	json_free(j);
+	buf_free(&line);
+}
+
 static const char inspect_usage[] =
 	"Usage: dock image inspect [OPTIONS] IMAGE [IMAGE...]\n\n"
 	"Show low-level information on images as JSON.\n\n"
@@ -757,18 +772,12 @@ cmd_image_inspect(int argc, char **argv)
 			continue;
 		}
 		if (format) {
-			struct buf one = {0}, line = {0};
+			struct buf one = {0};
 			struct jw w1;
-			struct json *doc;
 			jw_init(&w1, &one, 0);
 			image_inspect_json(&st, &im, &w1);
-			doc = json_parse(one.p, one.len, &e);
-			if (!doc || fmt_render(format, json_root(doc), &line, &e) < 0)
-				die("inspect: %s", e.msg);
-			printf("%s\n", line.p ? line.p : "");
-			json_free(doc);
+			inspect_print(format, &one);
 			buf_free(&one);
-			buf_free(&line);
 		} else {
 			image_inspect_json(&st, &im, &w);
 		}

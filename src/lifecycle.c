@@ -5,6 +5,11 @@
 
 #include <signal.h>
 #include <time.h>
+#include <poll.h>
+#include <termios.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -223,14 +228,8 @@ cmd_wait(int argc, char **argv)
 			failed = 1;
 			continue;
 		}
-		{
-			/* held while waiting: a --rm container's supervisor lets us read its exit code
-			 * before it removes the record */
-			int w = ctr_waiters(&st, id, 0, -1);
-			ctr_wait_settled(&st, id, -1, &code);
-			if (w >= 0)
-				close(w);
-		}
+		/* a --rm container's record goes once its end is recorded: exits/ID keeps the code */
+		ctr_wait_settled(&st, id, -1, &code);
 		if (code < 0 && ctr_exit_find(&st, id, &code) < 0) {
 			fprintf(stderr, "dock: wait %s: No such container: %s\n", argv[i], argv[i]);
 			failed = 1;
@@ -478,12 +477,236 @@ cmd_logs(int argc, char **argv)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- attach */
+
+static volatile sig_atomic_t lc_sig_pending, lc_winch;
+
+static void
+lc_on_signal(int sig)
+{
+	if (sig == SIGWINCH)
+		lc_winch = 1;
+	else
+		lc_sig_pending = sig;
+}
+
+static void
+lc_send_winsize(int sock)
+{
+	struct winsize ws;
+	unsigned char b[4];
+	if (ioctl(0, TIOCGWINSZ, &ws) < 0)
+		return;
+	b[0] = (unsigned char)(ws.ws_row >> 8);
+	b[1] = (unsigned char)ws.ws_row;
+	b[2] = (unsigned char)(ws.ws_col >> 8);
+	b[3] = (unsigned char)ws.ws_col;
+	run_frame_send(sock, 'W', b, 4);
+}
+
+static int
+lc_write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+#define LC_DETACHED (-2)
+
+/* A client of the supervisor's attach.sock (runcmd.c): the container's output to ours, our stdin
+ * to it (in), until the container exits.  Returns its status, LC_DETACHED after ctrl-p ctrl-q
+ * (with tty), or -1 when the connection ended without a status. */
+static int
+lc_attach_loop(int sock, int in, int tty, int proxy)
+{
+	static char buf[RUN_FRAME_MAX];
+	struct termios saved;
+	struct sigaction sa;
+	int raw = 0, status = -1, ctrlp = 0;
+	static const int proxied[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+	size_t i;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = lc_on_signal; /* no SA_RESTART: poll wakes up to pass it on */
+	if (tty && isatty(0)) {
+		sigaction(SIGWINCH, &sa, NULL);
+		lc_send_winsize(sock);
+		if (in && tcgetattr(0, &saved) == 0) {
+			struct termios t = saved;
+			cfmakeraw(&t);
+			raw = tcsetattr(0, TCSADRAIN, &t) == 0;
+		}
+	}
+	if (proxy && !tty) /* a terminal passes ctrl-c on itself */
+		for (i = 0; i < sizeof proxied / sizeof *proxied; i++)
+			sigaction(proxied[i], &sa, NULL);
+	for (;;) {
+		struct pollfd p[2];
+		nfds_t np = 1;
+		size_t n;
+		int type;
+		p[0].fd = sock;
+		p[0].events = POLLIN;
+		if (in) {
+			p[1].fd = 0;
+			p[1].events = POLLIN;
+			np = 2;
+		}
+		if (lc_sig_pending) {
+			unsigned char b = (unsigned char)lc_sig_pending;
+			lc_sig_pending = 0;
+			run_frame_send(sock, 'S', &b, 1);
+		}
+		if (lc_winch) {
+			lc_winch = 0;
+			lc_send_winsize(sock);
+		}
+		if (poll(p, np, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[0].revents) {
+			type = run_frame_read(sock, buf, &n);
+			if (type < 0)
+				break;
+			if (type == 'X' && n == 4) {
+				status = (int)((unsigned)(unsigned char)buf[0] << 24 | (unsigned char)buf[1] << 16 |
+					       (unsigned char)buf[2] << 8 | (unsigned char)buf[3]);
+				break;
+			}
+			if ((type == 'O' || type == 'R') && lc_write_all(type == 'O' ? 1 : 2, buf, n) < 0)
+				break;
+			continue;
+		}
+		if (np == 2 && p[1].revents) {
+			ssize_t r = read(0, buf, sizeof buf);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				run_frame_send(sock, 'E', NULL, 0);
+				in = 0;
+				continue;
+			}
+			if (tty) { /* the detach keys, ctrl-p ctrl-q, as Docker's default */
+				ssize_t k, out = 0;
+				for (k = 0; k < r; k++) {
+					if (ctrlp && buf[k] == 0x11) {
+						if (k > out + 1)
+							run_frame_send(sock, 'I', buf + out, (size_t)(k - 1 - out));
+						status = LC_DETACHED;
+						goto done;
+					}
+					ctrlp = buf[k] == 0x10;
+				}
+			}
+			if (run_frame_send(sock, 'I', buf, (size_t)r) < 0)
+				break;
+		}
+	}
+done:
+	if (raw)
+		tcsetattr(0, TCSADRAIN, &saved);
+	return status;
+}
+
+/* The exit status to leave with after an attach loop ended with status (see lc_attach_loop). */
+static int
+lc_attach_status(struct store *st, const char *id, int status)
+{
+	int code;
+	if (status == LC_DETACHED) {
+		fprintf(stderr, "read escape sequence\n");
+		return 0;
+	}
+	if (status >= 0)
+		return status;
+	/* the connection ended first: the record says how it ended */
+	if (ctr_wait_settled(st, id, 5000, &code) && code >= 0)
+		return code;
+	if (ctr_exit_find(st, id, &code) == 0)
+		return code;
+	return 125;
+}
+
+int
+cmd_attach(int argc, char **argv)
+{
+	struct store st;
+	struct err e = {0};
+	struct ctr_info c;
+	struct sockaddr_un sa;
+	char id[65], dir[128];
+	int i, no_stdin = 0, proxy = 1, sock, dfd, status, tty, in;
+	unsigned char hello[2];
+	cli_help_exit(argc, argv, "Usage: dock attach [OPTIONS] CONTAINER\n\n"
+				  "Attach your terminal to a running container's output, and its input when it "
+				  "was\ncreated with -i.  With a terminal (-t), ctrl-p ctrl-q detaches.\n\n"
+				  "Options:\n"
+				  "      --no-stdin      do not attach standard input\n"
+				  "      --sig-proxy     pass the signals dock gets to the container (default "
+				  "true;\n                      not with a terminal)\n");
+	die_status = 1;
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--no-stdin"))
+			no_stdin = 1;
+		else if (!strcmp(argv[i], "--sig-proxy") || !strcmp(argv[i], "--sig-proxy=true"))
+			proxy = 1;
+		else if (!strcmp(argv[i], "--sig-proxy=false"))
+			proxy = 0;
+		else if (!strcmp(argv[i], "--detach-keys=ctrl-p,ctrl-q"))
+			;
+		else
+			die("attach: unknown option %s (see 'dock attach --help')", argv[i]);
+	}
+	if (i != argc - 1)
+		die("attach: requires exactly 1 argument (see 'dock attach --help')");
+	lc_store(&st);
+	if (ctr_resolve(&st, argv[i], id, &e) < 0 || ctr_load(&st, id, &c, &e) < 0)
+		die("attach: %s", e.msg);
+	if (strcmp(c.status, "running") && strcmp(c.status, "paused"))
+		die("attach: You cannot attach to a stopped container, start it first");
+	tty = json_type(json_get(json_get(json_root(c.cfg), "Config"), "Tty")) == JSON_TRUE;
+	in = !no_stdin && json_type(json_get(json_get(json_root(c.cfg), "Config"), "OpenStdin")) == JSON_TRUE;
+	ctr_info_free(&c);
+	snprintf(dir, sizeof dir, "containers/%s", id);
+	if ((dfd = openat(st.fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		die_errno("attach: %s", argv[i]);
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/attach.sock", dfd);
+	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof sa) < 0)
+		die_errno("attach: %s: its supervisor does not answer", argv[i]);
+	close(dfd);
+	/* the store's lock is not held while attached */
+	if (st.lockfd >= 0) {
+		close(st.lockfd);
+		st.lockfd = -1;
+	}
+	hello[0] = (unsigned char)in;
+	hello[1] = 0;
+	if (run_frame_send(sock, 'H', hello, 2) < 0)
+		die_errno("attach: %s", argv[i]);
+	status = lc_attach_status(&st, id, lc_attach_loop(sock, in, tty, proxy));
+	close(sock);
+	store_close(&st);
+	return status;
+}
+
 /* ---------------------------------------------------------------- start, restart */
 
 /* Start a created or exited container under a new supervisor.  *log_at: where its output begins
  * in container.log. */
 static int
-lc_start_one(const char *arg, int64_t *log_at, char id_out[65])
+lc_start_one(const char *arg, int64_t *log_at, char id_out[65], int *attach_sock, int want_in)
 {
 	struct run_ctx c;
 	struct err e = {0};
@@ -522,6 +745,19 @@ lc_start_one(const char *arg, int64_t *log_at, char id_out[65])
 		store_close(&c.st);
 		return 1;
 	}
+	if (attach_sock) {
+		/* attached before it starts: none of its output is missed */
+		int sv[2];
+		unsigned char hello[2];
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+			die_errno("start: socketpair");
+		hello[0] = (unsigned char)(want_in && c.a.interactive);
+		hello[1] = 1; /* our end of input ends the container's */
+		if (run_frame_send(sv[0], 'H', hello, 2) < 0)
+			die_errno("start: attach");
+		c.attach_fd = sv[1];
+		*attach_sock = sv[0];
+	}
 	status = run_detached(&c);
 	close(c.ctr_lockfd);
 	json_free(cfgj);
@@ -532,15 +768,21 @@ lc_start_one(const char *arg, int64_t *log_at, char id_out[65])
 int
 cmd_start(int argc, char **argv)
 {
-	int i, attach = 0, failed = 0, code = 0;
+	int i, attach = 0, interactive = 0, failed = 0;
 	cli_help_exit(argc, argv, "Usage: dock start [OPTIONS] CONTAINER [CONTAINER...]\n\n"
 				  "Start created or stopped containers again, in the background.\n\n"
 				  "Options:\n"
-				  "  -a, --attach   print its output until it stops, and exit with its status\n");
+				  "  -a, --attach        attach to its output until it stops, and exit with its "
+				  "status\n"
+				  "  -i, --interactive   attach its standard input too (created with -i)\n");
 	die_status = 125;
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-a") || !strcmp(argv[i], "--attach"))
 			attach = 1;
+		else if (!strcmp(argv[i], "-i") || !strcmp(argv[i], "--interactive"))
+			interactive = 1;
+		else if (!strcmp(argv[i], "-ai") || !strcmp(argv[i], "-ia"))
+			attach = interactive = 1;
 		else
 			die("start: unknown option %s", argv[i]);
 	}
@@ -548,23 +790,40 @@ cmd_start(int argc, char **argv)
 		die("start: requires at least 1 argument (see 'dock start --help')");
 	if (attach && i != argc - 1)
 		die("start: you cannot start and attach multiple containers at once");
+	if (interactive && !attach)
+		attach = 1; /* Docker: -i attaches too */
 	for (; i < argc; i++) {
 		char id[65];
 		int64_t at;
-		int r = lc_start_one(argv[i], &at, id);
+		int sock = -1, r = lc_start_one(argv[i], &at, id, attach ? &sock : NULL, interactive);
 		if (r) {
 			failed = r;
 			continue;
 		}
-		if (attach) {
+		if (attach && sock >= 0) {
 			struct store st;
-			struct lc_logopts o = {1, 0, 0, -1};
+			struct ctr_info ci;
+			struct err e = {0};
+			int tty = 0, status;
 			lc_store(&st);
-			lc_logs(&st, id, &o, at);
-			ctr_settled(&st, id, &code);
+			if (st.lockfd >= 0) {
+				close(st.lockfd);
+				st.lockfd = -1;
+			}
+			if (ctr_load(&st, id, &ci, &e) == 0) {
+				tty = json_type(json_get(json_get(json_root(ci.cfg), "Config"), "Tty")) == JSON_TRUE;
+				interactive = interactive &&
+					      json_type(json_get(json_get(json_root(ci.cfg), "Config"), "OpenStdin")) ==
+						      JSON_TRUE;
+				ctr_info_free(&ci);
+			}
+			status = lc_attach_status(&st, id, lc_attach_loop(sock, interactive, tty, 1));
+			close(sock);
 			store_close(&st);
-			return code < 0 ? 0 : code;
+			return status;
 		}
+		if (attach) /* running already: its output from now on */
+			continue;
 		printf("%s\n", argv[i]);
 		fflush(stdout);
 	}
@@ -599,7 +858,7 @@ cmd_restart(int argc, char **argv)
 			continue;
 		}
 		store_close(&st);
-		if (lc_start_one(argv[i], &at, id)) {
+		if (lc_start_one(argv[i], &at, id, NULL, 0)) {
 			failed = 1;
 			continue;
 		}

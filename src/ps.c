@@ -7,8 +7,6 @@
 #include <dirent.h>
 #include <signal.h>
 #include <time.h>
-#include <poll.h>
-#include <sys/inotify.h>
 
 
 /* ---------------------------------------------------------------- loading */
@@ -694,18 +692,12 @@ cmd_inspect(int argc, char **argv)
 			continue;
 		}
 		if (format) {
-			struct buf one = {0}, line = {0};
+			struct buf one = {0};
 			struct jw w1;
-			struct json *doc;
 			jw_init(&w1, &one, 0);
 			ctr_inspect_json(&c, &w1);
-			doc = json_parse(one.p, one.len, &e);
-			if (!doc || fmt_render(format, json_root(doc), &line, &e) < 0)
-				die("inspect: %s", e.msg);
-			printf("%s\n", line.p ? line.p : "");
-			json_free(doc);
+			inspect_print(format, &one);
 			buf_free(&one);
-			buf_free(&line);
 		} else {
 			ctr_inspect_json(&c, &w);
 		}
@@ -767,45 +759,23 @@ ctr_settled(struct store *st, const char *id, int *code)
 }
 
 /* Wait until the container's end is recorded (ctr_settled), at most ms (< 0: no limit); 1 when it
- * is.  Woken by inotify on its directory (state.json is renamed into place), with a 100 ms poll
- * beside it for ends nobody records (a supervisor killed with -9). */
+ * is.  Polled, from 1 ms apart up to 20: reading state.json costs microseconds, while an inotify
+ * descriptor costs ~15 ms to close (the kernel waits out an RCU grace period). */
 int
 ctr_wait_settled(struct store *st, const char *id, int ms, int *code)
 {
-	char path[200];
-	int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK), r;
 	int64_t start = now_ns();
-	snprintf(path, sizeof path, "/proc/self/fd/%d/containers/%s", st->fd, id);
-	if (fd >= 0 && inotify_add_watch(fd, path, IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF |
-						   IN_MOVE_SELF) < 0) {
-		close(fd);
-		fd = -1;
-	}
+	int delay = 1;
 	for (;;) {
-		struct pollfd p;
-		int64_t left = ms < 0 ? 100 : ms - (now_ns() - start) / 1000000;
-		char ev[4096];
-		if (ctr_settled(st, id, code)) {
-			r = 1;
-			break;
-		}
-		if (left <= 0) {
-			r = 0;
-			break;
-		}
-		p.fd = fd;
-		p.events = POLLIN;
-		if (fd >= 0) {
-			if (poll(&p, 1, left < 100 ? (int)left : 100) > 0)
-				while (read(fd, ev, sizeof ev) > 0)
-					;
-		} else {
-			usleep(left < 20 ? (useconds_t)left * 1000 : 20000);
-		}
+		int64_t left = ms < 0 ? delay : ms - (now_ns() - start) / 1000000;
+		if (ctr_settled(st, id, code))
+			return 1;
+		if (left <= 0)
+			return 0;
+		usleep((useconds_t)(left < delay ? left : delay) * 1000);
+		if (delay < 20)
+			delay = delay * 2 > 20 ? 20 : delay * 2;
 	}
-	if (fd >= 0)
-		close(fd);
-	return r;
 }
 
 /* Send sig to a container under its lock.  mark: the end is wanted (stop, kill, rm -f), so its

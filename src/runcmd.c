@@ -16,6 +16,9 @@
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <dirent.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/time.h>
 #include <linux/filter.h>
 #include <linux/capability.h>
 
@@ -1212,6 +1215,7 @@ run_ctx_init(struct run_ctx *c)
 	c->usernsfd = -1;
 	c->ctr_lockfd = -1;
 	c->stdin_w = -1;
+	c->attach_fd = -1;
 	memset(&c->s, 0, sizeof c->s);
 	c->s.pty_slave = -1;
 }
@@ -1244,7 +1248,7 @@ run_ctx_spec(struct run_ctx *c)
 	s->hostname = c->hostname;
 	s->tty = c->a.tty;
 	s->interactive = c->a.interactive && !c->detach;
-	s->stdin_null = !s->interactive;
+	s->stdin_null = !c->a.interactive; /* detached -i: a pipe from the supervisor */
 	s->init = c->a.init;
 	s->read_only = c->a.read_only;
 	s->net_none = c->a.network && !strcmp(c->a.network, "none");
@@ -1527,16 +1531,28 @@ run_launch(struct run_ctx *c, int *status)
 				die_errno("run: %s", dir);
 			close(dst);
 		}
+		int inp[2] = {-1, -1};
 		if (c->detach && c->master < 0) {
-			/* the container's stdout and stderr are the log pipes; ours, meanwhile, too */
+			/* the container's stdout and stderr are the log pipes; ours, meanwhile, too; with
+			 * -i its stdin is a pipe the supervisor holds open for `dock attach` */
 			dup2(c->out[1], 1);
 			dup2(c->err[1], 2);
+			if (c->a.interactive && pipe2(inp, O_CLOEXEC) == 0)
+				dup2(inp[0], 0);
 		}
 		r = run_spawn(&c->s, &rp, &e);
 		if (c->detach && c->master < 0) {
 			int nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
 			dup2(nul, 1);
 			dup2(c->statusfd, 2);
+			if (inp[0] >= 0) {
+				dup2(nul, 0);
+				close(inp[0]);
+				if (c->stdin_w >= 0)
+					close(c->stdin_w);
+				c->stdin_w = inp[1];
+				fcntl(inp[1], F_SETFL, O_NONBLOCK);
+			}
 			close(nul);
 		}
 		if (r < 0) {
@@ -1720,15 +1736,16 @@ run_wait_end(struct run_ctx *c, int *oom)
 	return status;
 }
 
-/* Record the end: exited, or gone with --rm.  A supervisor records the exit code first and lets
- * every `dock wait` read it (ctr_waiters) before the record goes. */
+static void run_clients_exit(int status);
+
+/* Record the end: exited, or gone with --rm.  A supervisor records the exit code first (state.json,
+ * then exits/ID for a `dock wait` that comes after the record went), then removes the record. */
 static void
 run_record_end(struct run_ctx *c, int status, int oom)
 {
 	struct err e = {0};
 	struct ctr_state cs;
 	char finished[64];
-	int w;
 	if (c->a.rm && !c->detach) {
 		/* the foreground only (a supervisor has no one waiting for it); the pipe closes
 		 * when we exit, and the child with it */
@@ -1747,14 +1764,14 @@ run_record_end(struct run_ctx *c, int status, int oom)
 	cs.restart_count = c->restart_count;
 	if (ctr_state_write(&c->st, c->id, &cs, &e) < 0)
 		warn("%s", e.msg);
+	if (c->detach)
+		run_clients_exit(status);
 	if (!c->a.rm)
 		return;
-	w = ctr_waiters(&c->st, c->id, 1, 10000);
+	/* a `dock wait` that comes after the record went still gets the code */
 	ctr_exit_note(&c->st, c->id, c->name, status);
 	if (ctr_remove(&c->st, c->id, c->name, c->usernsfd, &e) < 0)
 		warn("%s", e.msg);
-	if (w >= 0)
-		close(w);
 }
 
 /* Wait for the container and record how it ended. */
@@ -1871,8 +1888,204 @@ run_stream_end(struct run_log *l, struct run_stream *s)
 	s->fd = -1;
 }
 
-/* Read 0, 1 or 2 output streams into the log until they end, or the container has exited and
- * what it left in them is read. */
+/* ---------------------------------------------------------------- attach: the supervisor's side */
+
+/* containers/ID/attach.sock, served by the supervisor while the container runs (`dock attach`,
+ * `dock start -a`).  Frames both ways: a type byte, a 3-byte big-endian length, the payload.
+ * Client to supervisor: 'H' hello [want stdin, stdin once] first, then 'I' input, 'E' end of
+ * input (with "once": the container's stdin is closed), 'W' window size [rows, cols as 2-byte
+ * big-endian], 'S' a signal [number] for the container's PID 1.  Supervisor to client: 'O' stdout,
+ * 'R' stderr (a terminal's output is all 'O'), 'X' exit [4-byte big-endian status], then close. */
+#define RUN_MAX_CLIENTS 8
+
+struct run_client {
+	int fd;                  /* -1: a free slot */
+	int hello, want_in, once;
+};
+static struct run_client run_clients[RUN_MAX_CLIENTS];
+static int run_listen_fd = -1;
+static char run_inbuf[RUN_FRAME_MAX]; /* input not yet taken by the container */
+static size_t run_inlen;
+
+static int
+run_read_full(int fd, void *p, size_t n)
+{
+	char *q = p;
+	while (n) {
+		ssize_t r = read(fd, q, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		q += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* One frame to fd; blocking, with the socket's send timeout. */
+int
+run_frame_send(int fd, int type, const void *p, size_t n)
+{
+	unsigned char h[4];
+	h[0] = (unsigned char)type;
+	h[1] = (unsigned char)(n >> 16);
+	h[2] = (unsigned char)(n >> 8);
+	h[3] = (unsigned char)n;
+	if (run_write_all(fd, (const char *)h, 4) < 0)
+		return -1;
+	return n ? run_write_all(fd, p, n) : 0;
+}
+
+/* One frame from fd into p (at most RUN_FRAME_MAX): its type, or -1 at EOF or on a bad frame. */
+int
+run_frame_read(int fd, char *p, size_t *n)
+{
+	unsigned char h[4];
+	if (run_read_full(fd, h, 4) < 0)
+		return -1;
+	*n = (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
+	if (*n > RUN_FRAME_MAX || (*n && run_read_full(fd, p, *n) < 0))
+		return -1;
+	return h[0];
+}
+
+static void
+run_client_drop(struct run_client *cl)
+{
+	close(cl->fd);
+	cl->fd = -1;
+}
+
+static void
+run_client_add(int fd)
+{
+	size_t i;
+	struct timeval tv = {2, 0};
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	for (i = 0; i < RUN_MAX_CLIENTS; i++)
+		if (run_clients[i].fd < 0) {
+			memset(&run_clients[i], 0, sizeof run_clients[i]);
+			run_clients[i].fd = fd;
+			return;
+		}
+	close(fd); /* full */
+}
+
+static void
+run_clients_init(void)
+{
+	size_t i;
+	for (i = 0; i < RUN_MAX_CLIENTS; i++)
+		run_clients[i].fd = -1;
+}
+
+/* Bind containers/ID/attach.sock (through /proc/self/fd: a store's path can be longer than a
+ * socket's).  Failure only costs attach. */
+static void
+run_attach_listen(struct run_ctx *c)
+{
+	struct sockaddr_un sa;
+	char dir[128];
+	int dfd, fd;
+	snprintf(dir, sizeof dir, "containers/%s", c->id);
+	if ((dfd = openat(c->st.fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return;
+	unlinkat(dfd, "attach.sock", 0);
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/attach.sock", dfd);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd >= 0 && (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 8) < 0)) {
+		close(fd);
+		fd = -1;
+	}
+	close(dfd);
+	run_listen_fd = fd;
+}
+
+/* Output to every client that said hello. */
+static void
+run_clients_out(int type, const char *p, size_t n)
+{
+	size_t i;
+	for (i = 0; i < RUN_MAX_CLIENTS; i++)
+		if (run_clients[i].fd >= 0 && run_clients[i].hello &&
+		    run_frame_send(run_clients[i].fd, type, p, n) < 0)
+			run_client_drop(&run_clients[i]);
+}
+
+/* The container's end to every client, then goodbye. */
+static void
+run_clients_exit(int status)
+{
+	unsigned char x[4] = {(unsigned char)(status >> 24), (unsigned char)(status >> 16),
+			      (unsigned char)(status >> 8), (unsigned char)status};
+	size_t i;
+	for (i = 0; i < RUN_MAX_CLIENTS; i++)
+		if (run_clients[i].fd >= 0) {
+			if (run_clients[i].hello)
+				run_frame_send(run_clients[i].fd, 'X', x, 4);
+			run_client_drop(&run_clients[i]);
+		}
+}
+
+/* Where input goes: the pty, or the stdin pipe of a container run with -i. */
+static int
+run_input_fd(struct run_ctx *c)
+{
+	return c->master >= 0 ? c->master : c->stdin_w;
+}
+
+/* A frame from client cl. */
+static void
+run_client_in(struct run_ctx *c, struct run_client *cl)
+{
+	static char p[RUN_FRAME_MAX];
+	size_t n;
+	int type = run_frame_read(cl->fd, p, &n), in = run_input_fd(c);
+	switch (type) {
+	case 'H':
+		cl->hello = 1;
+		cl->want_in = n >= 1 && p[0];
+		cl->once = n >= 2 && p[1];
+		break;
+	case 'I':
+		if (cl->want_in && in >= 0 && n <= sizeof run_inbuf - run_inlen) {
+			memcpy(run_inbuf + run_inlen, p, n);
+			run_inlen += n;
+		}
+		break;
+	case 'E':
+		if (cl->want_in && cl->once && c->master < 0 && c->stdin_w >= 0 && !run_inlen) {
+			close(c->stdin_w);
+			c->stdin_w = -1;
+		} else if (cl->want_in && cl->once && c->master >= 0) {
+			run_inbuf[run_inlen++] = 4; /* ^D: end of input to the terminal */
+		}
+		cl->want_in = 0;
+		break;
+	case 'W':
+		if (c->master >= 0 && n >= 4) {
+			struct winsize ws;
+			memset(&ws, 0, sizeof ws);
+			ws.ws_row = (unsigned short)((unsigned char)p[0] << 8 | (unsigned char)p[1]);
+			ws.ws_col = (unsigned short)((unsigned char)p[2] << 8 | (unsigned char)p[3]);
+			ioctl(c->master, TIOCSWINSZ, &ws);
+		}
+		break;
+	case 'S':
+		if (n >= 1 && p[0] > 0 && p[0] < 65)
+			kill(c->pid, p[0]);
+		break;
+	default:
+		run_client_drop(cl);
+	}
+}
+
+/* Read 0, 1 or 2 output streams into the log (and to attached clients) until they end, or the
+ * container has exited and what it left in them is read; meanwhile serve attach.sock. */
 static void
 run_log_loop(struct run_ctx *c)
 {
@@ -1893,9 +2106,10 @@ run_log_loop(struct run_ctx *c)
 	ss[1].name = "stderr";
 	ss[0].len = ss[1].len = 0;
 	for (;;) {
-		struct pollfd p[3];
-		nfds_t np = 0, ns;
-		int idx[2], r;
+		struct pollfd p[4 + RUN_MAX_CLIENTS];
+		struct run_client *pc[4 + RUN_MAX_CLIENTS];
+		nfds_t np = 0, ns, pp = 0, pl = 0, pi = 0, pcs = 0, i;
+		int idx[2], r, in = run_input_fd(c);
 		for (k = 0; k < 2; k++)
 			if (ss[k].fd >= 0) {
 				p[np].fd = ss[k].fd;
@@ -1906,16 +2120,52 @@ run_log_loop(struct run_ctx *c)
 			break;
 		ns = np;
 		if (pidfd >= 0 && !exited) {
+			pp = np;
 			p[np].fd = pidfd;
 			p[np++].events = POLLIN;
+		}
+		if (run_inlen && in >= 0) { /* input waits for the container to take it */
+			pi = np;
+			p[np].fd = in;
+			p[np++].events = POLLOUT;
+		} else if (!exited) {
+			if (run_listen_fd >= 0) {
+				pl = np;
+				p[np].fd = run_listen_fd;
+				p[np++].events = POLLIN;
+			}
+			pcs = np;
+			for (k = 0; k < RUN_MAX_CLIENTS; k++)
+				if (run_clients[k].fd >= 0) {
+					pc[np] = &run_clients[k];
+					p[np].fd = run_clients[k].fd;
+					p[np++].events = POLLIN;
+				}
 		}
 		r = poll(p, np, exited ? 0 : 200);
 		if (r < 0 && errno != EINTR)
 			break;
 		if (r == 0 && exited)
 			break; /* exited and drained: a process it left holding the pipe is not waited for */
-		if (r > 0 && np > ns && (p[ns].revents & POLLIN))
+		if (r > 0 && pp && (p[pp].revents & POLLIN))
 			exited = 1; /* a pidfd is readable once its process has exited */
+		if (r > 0 && pi && (p[pi].revents & (POLLOUT | POLLERR | POLLHUP))) {
+			ssize_t w = write(in, run_inbuf, run_inlen);
+			if (w > 0) {
+				memmove(run_inbuf, run_inbuf + w, run_inlen - (size_t)w);
+				run_inlen -= (size_t)w;
+			} else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+				run_inlen = 0; /* nobody reads it any more */
+			}
+		}
+		if (r > 0 && pl && (p[pl].revents & POLLIN)) {
+			int fd = accept4(run_listen_fd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd >= 0)
+				run_client_add(fd);
+		}
+		for (i = pcs ? pcs : np; r > 0 && i < np; i++)
+			if (p[i].revents && pc[i]->fd == p[i].fd)
+				run_client_in(c, pc[i]);
 		for (k = 0; r > 0 && k < (int)ns; k++) {
 			struct run_stream *s = &ss[idx[k]];
 			ssize_t n;
@@ -1924,10 +2174,12 @@ run_log_loop(struct run_ctx *c)
 			n = read(s->fd, buf, sizeof buf);
 			if (n < 0 && errno == EINTR)
 				continue;
-			if (n <= 0) /* EOF, or EIO from a pty whose slave is gone */
+			if (n <= 0) { /* EOF, or EIO from a pty whose slave is gone */
 				run_stream_end(&l, s);
-			else
+			} else {
 				run_stream_feed(&l, s, buf, (size_t)n);
+				run_clients_out(s == &ss[1] ? 'R' : 'O', buf, (size_t)n);
+			}
 		}
 		if (r == 0 && !exited) {
 			siginfo_t si;
@@ -1943,6 +2195,11 @@ run_log_loop(struct run_ctx *c)
 		close(pidfd);
 	if (l.fd >= 0)
 		close(l.fd);
+	if (c->stdin_w >= 0) {
+		close(c->stdin_w);
+		c->stdin_w = -1;
+	}
+	run_inlen = 0;
 	buf_free(&l.line);
 	c->master = -1;
 }
@@ -2019,6 +2276,7 @@ run_supervise(struct run_ctx *c)
 		if (ctr_state_write(&c->st, c->id, &cs, &e) < 0)
 			warn("%s", e.msg);
 		close(lk);
+		run_clients_exit(status);
 		for (waited = 0; waited < backoff && !run_stop_requested(c); waited += 20)
 			usleep(20000);
 		backoff = backoff * 2 > RUN_BACKOFF_MAX_MS ? RUN_BACKOFF_MAX_MS : backoff * 2;
@@ -2083,10 +2341,31 @@ run_detached(struct run_ctx *c)
 		for (fd = 3; fd < 1024; fd++)
 			if (fd != sp[1] && fd != c->st.fd && fd != c->st.lockfd && fd != c->st.tmpfd &&
 			    fd != c->out[0] && fd != c->out[1] && fd != c->err[0] && fd != c->err[1] &&
-			    fd != nul && fd != c->ctr_lockfd)
+			    fd != nul && fd != c->ctr_lockfd && fd != c->attach_fd)
 				close(fd);
 		c->statusfd = sp[1];
 		c->detach = 1;
+		{
+			/* the container starts with default dispositions whatever the caller ignored
+			 * (a shell's background job ignores SIGINT, and a shell that starts with a
+			 * signal ignored cannot trap it); our writes to a gone reader get EPIPE from a
+			 * blocked SIGPIPE, which the container's setup unblocks */
+			sigset_t pipe_set;
+			int sig;
+			for (sig = 1; sig < 32; sig++) {
+				struct sigaction old;
+				if (sig != SIGKILL && sig != SIGSTOP && sigaction(sig, NULL, &old) == 0 &&
+				    old.sa_handler == SIG_IGN)
+					signal(sig, SIG_DFL);
+			}
+			sigemptyset(&pipe_set);
+			sigaddset(&pipe_set, SIGPIPE);
+			sigprocmask(SIG_BLOCK, &pipe_set, NULL);
+		}
+		run_clients_init();
+		run_attach_listen(c);
+		if (c->attach_fd >= 0) /* dock start -a: attached before anything runs */
+			run_client_add(c->attach_fd);
 		if (run_launch(c, &status) < 0)
 			_exit(status);
 		if (c->ctr_lockfd >= 0) { /* the starter's lock: it runs, the rest is ours */
@@ -2108,6 +2387,10 @@ run_detached(struct run_ctx *c)
 		_exit(0);
 	}
 	close(sp[1]);
+	if (c->attach_fd >= 0) {
+		close(c->attach_fd);
+		c->attach_fd = -1;
+	}
 	if (c->out[0] >= 0) {
 		close(c->out[0]);
 		close(c->out[1]);

@@ -510,3 +510,71 @@ t_life_rootless() {
 	assert_eq "" "$OUT"
 	assert_eq "" "$(ls "$R/home/root/containers")"
 }
+
+t_life_attach() {
+	local i pid
+	_life_pull || return 1
+	defer _life_cleanup
+	# run -d -i keeps stdin open; attach sends ours to it and prints both its streams
+	expect_ok dock run -d -i --name a1 "$REG/busybox" \
+		sh -c 'while read l; do echo "got $l"; echo "err $l" >&2; [ "$l" = quit ] && exit 5; done; exit 9' ||
+		return 1
+	_run_status 5 timeout -s KILL 10 sh -c "(sleep 0.3; echo hello; sleep 0.3; echo quit; sleep 1) | '$DOCK' attach a1"
+	assert_eq "got hello
+got quit" "$OUT"
+	assert_eq "err hello
+err quit" "$ERR"
+	expect_ok dock logs a1 || return 1
+	assert_eq "got hello
+got quit" "$OUT"
+	expect_fail dock attach a1 || return 1
+	assert_contains "$ERR" "You cannot attach to a stopped container"
+	expect_fail dock attach no-such || return 1
+	assert_contains "$ERR" "No such container"
+	# --no-stdin: output only; the attach ends with the container and its status
+	expect_ok dock run -d -i --name a2 "$REG/busybox" sh -c 'sleep 0.5; echo late; exit 3' || return 1
+	_run_status 3 timeout -s KILL 10 sh -c "echo ignored | '$DOCK' attach --no-stdin a2"
+	assert_eq late "$OUT"
+	# --sig-proxy: our SIGINT reaches the container
+	expect_ok dock run -d --name a3 "$REG/busybox" sh -c "trap 'echo caught; exit 7' INT; while :; do sleep 0.1; done" ||
+		return 1
+	sleep 0.3
+	"$DOCK" attach a3 >"$T/a3.out" 2>&1 &
+	pid=$!
+	# a background job starts with SIGINT ignored: wait for attach's handler (SigCgt bit 2)
+	for i in $(seq 100); do
+		[ $((0x$(awk '/^SigCgt/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0) & 2)) = 2 ] && break
+		sleep 0.05
+	done
+	sleep 0.2
+	kill -INT "$pid"
+	wait "$pid"
+	assert_eq 7 "$?" "attach's status"
+	assert_eq caught "$(cat "$T/a3.out")"
+	# start -a -i: our input's end ends the container's
+	expect_ok dock create -i --name a4 "$REG/busybox" sh -c 'while read l; do echo "got $l"; done; echo done; exit 4' ||
+		return 1
+	_run_status 4 timeout -s KILL 10 sh -c "printf 'a\nb\n' | '$DOCK' start -a -i a4"
+	assert_eq "got a
+got b
+done" "$OUT"
+	# a terminal: the supervisor's pty; ctrl-p ctrl-q detaches and leaves it running
+	expect_ok dock run -d -t -i --name a5 "$REG/busybox" sh || return 1
+	sleep 0.3
+	(sleep 0.5; printf 'echo hi-$((6*7))\r'; sleep 0.5; printf '\020\021'; sleep 0.5) |
+		timeout -s KILL 10 script -qfec "'$DOCK' attach a5" /dev/null >"$T/a5.out"
+	assert_eq 0 "$?" "detached attach's status"
+	grep -q 'hi-42' "$T/a5.out" || flunk "no shell output through the pty: $(cat -A "$T/a5.out")"
+	grep -q 'read escape sequence' "$T/a5.out" || flunk "no detach: $(cat -A "$T/a5.out")"
+	expect_ok dock inspect --format '{{.State.Status}}' a5 || return 1
+	assert_eq running "$OUT"
+	# two clients at once, and each gets the exit
+	expect_ok dock run -d --name a6 "$REG/busybox" sh -c 'sleep 1; echo both; exit 2' || return 1
+	timeout -s KILL 10 "$DOCK" attach a6 >"$T/a6.1" 2>&1 &
+	i=$!
+	_run_status 2 timeout -s KILL 10 "$DOCK" attach a6
+	wait "$i"
+	assert_eq 2 "$?"
+	assert_eq both "$OUT"
+	assert_eq both "$(cat "$T/a6.1")"
+}
