@@ -10,7 +10,7 @@ BUILD_PKGS="build-essential musl-tools clang libclang-rt-14-dev ca-certificates 
 # Tests: the registry, independent image tools, TLS and auth helpers, a token server (python3),
 # QEMU and cpio to boot an initramfs (Debian's kernel is fetched by the test with apt-get download).
 TEST_PKGS="docker-registry skopeo umoci buildah busybox-static openssl apache2-utils python3 uidmap debootstrap
- attr file jq curl qemu-system-x86 cpio"
+ attr file jq curl qemu-system-x86 cpio strace"
 
 missing=""
 for p in $BUILD_PKGS $TEST_PKGS; do

@@ -148,6 +148,41 @@ t_hostfault_kill_pull() {
 	assert_eq $((2 << 20)) "$(stat -c %s "$T/u/l2/run")" "size of l2/run"
 }
 
+t_hostfault_kill_before_rename() {
+	# deterministic where random kills are lucky: strace stops the pull at its K-th rename (the
+	# rename is not done: EIO) with SIGKILL, for every K: each layer, blob, record and tag put in
+	# place is the last thing that did not happen once
+	local k n out line
+	command -v strace >/dev/null || flunk "strace is missing (setup.sh installs it)"
+	_hf_big || flunk "make_image big"
+	mkdir -p "$T/store"
+	mount -t tmpfs -o size=256m,mode=0755 dock-hostfault "$T/store" || skip "cannot mount a tmpfs"
+	defer umount -l "$T/store"
+	export DOCK_ROOT=$T/store/root
+	strace -f -qq -o "$T/renames" -e trace=rename,renameat,renameat2 \
+		"$DOCK" pull -q "$REG/hostfault/big" >/dev/null || flunk "strace'd pull failed"
+	n=$(grep -c 'rename' "$T/renames")
+	[ "$n" -ge 10 ] || flunk "only $n renames in a pull"
+	for k in $(seq 1 "$n"); do
+		rm -rf "$DOCK_ROOT"
+		strace -f -qq -o /dev/null -e trace=rename,renameat,renameat2 \
+			-e inject=rename,renameat,renameat2:error=EIO:signal=SIGKILL:when="$k" \
+			"$DOCK" pull -q "$REG/hostfault/big" >/dev/null 2>&1 && flunk "pull $k was not stopped"
+		out=$("$DOCK" system check 2>&1)
+		while IFS= read -r line; do
+			case $line in
+			"checked "* | *"used by no image (left by an interrupted pull)") ;;
+			"dock: system check: "*" problems (dock system check --repair removes them)") ;;
+			*) flunk "killed before rename $k: system check: $line" ;;
+			esac
+		done <<<"$out"
+		expect_ok dock pull -q "$REG/hostfault/big" || return 1
+		_hf_check_clean "pull $k" || return 1
+		assert_eq 4 "$(ls "$DOCK_ROOT/layers" | wc -l)" "layers after pull $k"
+	done
+	echo "$n renames, each one killed"
+}
+
 t_hostfault_concurrent_pulls() {
 	local log from i pids="" counts
 	_hf_big || flunk "make_image big"
