@@ -1,8 +1,9 @@
 # shellcheck shell=bash
-# tests/int/hostfaults.sh: faults on the host.  Pulls killed with SIGKILL at random moments,
-# concurrent pulls of one image (each blob fetched once, per the registry's own log), a store on a
-# tmpfs that fills up, a container's supervisor killed; `dock system check` judges the store after
-# each, and its damage reports and --repair are checked on a store damaged by hand.
+# tests/int/hostfaults.sh: faults on the host.  Pulls killed with SIGKILL at 50 random moments and
+# before each of their renames (strace's fault injection), concurrent pulls of one image (each blob
+# fetched once, per the registry's own log), a store on a tmpfs that fills up, a container's
+# supervisor killed; `dock system check` judges the store after each, and its damage reports and
+# --repair are checked on a store damaged by hand.
 
 # _hf_big: push "big" to $REG: busybox plus three layers of many small files and a long run of one
 # byte each, so a pull spends time downloading, inflating and creating files.  Prints nothing.
