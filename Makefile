@@ -58,7 +58,7 @@ test: dock unit
 clean:
 	rm -rf build dock
 
-.PHONY: all unit test clean check-modules fuzz fuzz-replay lint
+.PHONY: all unit test clean check-modules fuzz fuzz-replay fuzz-seeds lint
 
 # ---- static checks: a small, explicit list the code keeps clean (a finding fails the build; a false
 # positive is suppressed on its line with NOLINT(check) or cppcheck-suppress and the reason).
@@ -147,6 +147,19 @@ fuzz: $(FUZZ_NAMES:%=build/fuzz/lf/%)
 		rmdir tests/corpus/$$n 2>/dev/null; \
 	done; \
 	if [ -n "$$failed" ]; then echo "fuzz: failed:$$failed (build/fuzz/NAME.log, tests/corpus/NAME/)"; exit 1; fi
+
+# `make fuzz-seeds`: what `make fuzz` found that reaches edges the committed seeds do not (libFuzzer's
+# merge on edges alone, inputs up to 2 KiB) is added to tests/fuzz/corpus/NAME as lf-* files.
+fuzz-seeds: $(FUZZ_NAMES:%=build/fuzz/lf/%)
+	@for n in $(FUZZ_NAMES); do \
+		m=build/fuzz/merge/$$n; rm -rf $$m; mkdir -p $$m; cp tests/fuzz/corpus/$$n/* $$m/; \
+		mkdir -p build/fuzz/corpus/$$n; \
+		build/fuzz/lf/$$n -merge=1 -use_counters=0 -max_len=2048 $$m build/fuzz/corpus/$$n \
+			>$$m.log 2>&1 || { tail $$m.log; exit 1; }; \
+		added=0; for f in $$m/*; do b=$${f##*/}; [ -e tests/fuzz/corpus/$$n/$$b ] && continue; \
+			cp $$f tests/fuzz/corpus/$$n/lf-$$b; added=$$((added + 1)); done; \
+		echo "fuzz-seeds $$n: $$added inputs added"; \
+	done
 
 fuzz-replay: $(FUZZ_NAMES:%=build/fuzz/%)
 	@failed=""; for n in $(FUZZ_NAMES); do \

@@ -9,8 +9,9 @@ cd "$(dirname "$0")"
 BUILD_PKGS="build-essential musl-tools clang libclang-rt-14-dev ca-certificates xz-utils linux-libc-dev"
 # Tests: the registry, independent image tools, TLS and auth helpers, a token server (python3),
 # QEMU and cpio to boot an initramfs (Debian's kernel is fetched by the test with apt-get download).
+# strace injects faults (hostfaults.sh); cppcheck and clang-tidy are `make lint`.
 TEST_PKGS="docker-registry skopeo umoci buildah busybox-static openssl apache2-utils python3 uidmap debootstrap
- attr file jq curl qemu-system-x86 cpio nftables iproute2 iperf3"
+ attr file jq curl qemu-system-x86 cpio nftables iproute2 iperf3 strace cppcheck clang-tidy"
 
 missing=""
 for p in $BUILD_PKGS $TEST_PKGS; do

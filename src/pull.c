@@ -31,6 +31,7 @@ struct pull {
 	struct pull_layer *layers;
 	size_t nlayers;
 	int downloaded;           /* any layer fetched */
+	int cfg_lk, cfg_put;      /* locks/config-HEX held shared; the config blob stored by us */
 };
 
 /* A failed pull takes back the layers it added, so the store is as it was before. */
@@ -65,6 +66,23 @@ pull_rollback(struct pull *p)
 	for (k = 0; k < n; k++)
 		free(ids[k]);
 	free(ids);
+	if (p->cfg_put) {
+		/* the config blob we stored, unless another pull is using it or an image has it */
+		char path[120];
+		int fd;
+		close(p->cfg_lk);
+		p->cfg_lk = -1;
+		snprintf(path, sizeof path, "locks/config-%.64s", p->config_digest + 7);
+		fd = openat(p->st->fd, path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+		snprintf(path, sizeof path, "images/%.64s.json", p->config_digest + 7);
+		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+		    faccessat(p->st->fd, path, F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+			snprintf(path, sizeof path, "blobs/sha256/%.64s", p->config_digest + 7);
+			unlinkat(p->st->fd, path, 0);
+		}
+		if (fd >= 0)
+			close(fd);
+	}
 }
 
 /* ---------------------------------------------------------------- platforms */
@@ -285,10 +303,15 @@ pull_resolve(struct pull *p, struct err *e)
 	json_free(j);
 	if (ret < 0)
 		return -1;
-	if (store_get_blob(p->st, p->config_digest, PULL_CONFIG_MAX, &p->config, e) < 0) {
-		/* fetched once for concurrent pulls: the first keeps it (verified) for the others */
+	{
+		/* fetched once for concurrent pulls: the first stores it (verified) for the others.
+		 * config-HEX, held shared while a pull needs the blob, lets a failed pull take back a
+		 * blob it stored only when no other pull is using it. */
 		char lockname[80];
 		int lk;
+		snprintf(lockname, sizeof lockname, "config-%.64s", p->config_digest + 7);
+		if ((p->cfg_lk = store_lock(p->st, lockname, 0, e)) < 0)
+			return -1;
 		snprintf(lockname, sizeof lockname, "blob-%.64s", p->config_digest + 7);
 		if ((lk = store_lock(p->st, lockname, 1, e)) < 0)
 			return -1;
@@ -303,6 +326,7 @@ pull_resolve(struct pull *p, struct err *e)
 				close(lk);
 				return -1;
 			}
+			p->cfg_put = 1;
 		}
 		close(lk);
 	}
@@ -942,6 +966,7 @@ pull_image(struct store *st, const char *refstr, const char *platform, int quiet
 	fflush(stdout);
 	if (out_id)
 		snprintf(out_id, 72, "%s", p.config_digest);
+	close(p.cfg_lk);
 	free(p.layers);
 	buf_free(&p.config);
 	buf_free(&p.man.body);

@@ -700,7 +700,7 @@ chk_tags(struct store *s, struct store_check *c, const struct buf *images)
 	size_t i;
 	if (!j) {
 		chk_report(c, c->repair && unlinkat(s->fd, "repositories.json", 0) == 0,
-			   "repositories.json: %s", e.msg);
+			   "repositories.json: does not parse (%s)", e.msg);
 		return;
 	}
 	root = json_root(j);

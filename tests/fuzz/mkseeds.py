@@ -8,12 +8,13 @@ the prefix bytes its harness expects (see the head of tests/fuzz/NAME.c).
     tests/fuzz/mkseeds.py            rewrite every corpus
     tests/fuzz/mkseeds.py tar json   only these
 
-Seeds are kept small (the corpora are committed): libFuzzer grows its own corpus from them."""
+Seeds are kept small (the corpora are committed): libFuzzer grows its own corpus from them.  Files
+named lf-* are not made here: they are inputs a fuzzing run found that reach new edges, added by
+`make fuzz-seeds` (and kept when this script rewrites a corpus)."""
 import glob
 import gzip
 import io
 import os
-import shutil
 import struct
 import subprocess
 import sys
@@ -413,7 +414,11 @@ if __name__ == "__main__":
     for w in want:
         gen = next((k for k, v in OWNS.items() if w in v), w)
         for name in OWNS.get(gen, [gen]):
-            shutil.rmtree(os.path.join(CORPUS, name), ignore_errors=True)
+            # lf-*: inputs libFuzzer found that reach new edges (`make fuzz-seeds`): kept
+            d = os.path.join(CORPUS, name)
+            for f in os.listdir(d) if os.path.isdir(d) else []:
+                if not f.startswith("lf-"):
+                    os.unlink(os.path.join(d, f))
         ALL[gen]()
     for k in sorted(made):
         print(f"{k}: {made[k]} seeds")
