@@ -7,6 +7,7 @@
 #include "src/json.c"
 #include "src/user.c"
 #include "src/seccomp.c"
+#include "src/confine.c"
 #include "src/run.c"
 #include "tests/unit/check.h"
 
