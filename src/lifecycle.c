@@ -1,7 +1,8 @@
-/* lifecycle.c: the commands around detached containers: logs, stop, kill, wait, start and
- * restart.  A detached container is held by its supervisor (runcmd.c): these commands signal
- * the container's process and read what the supervisor records (state.json, container.log);
- * they never write a container's state themselves. */
+/* lifecycle.c: the commands around detached containers: logs, stop, kill, wait, start, restart,
+ * pause, unpause, rename and attach.  A detached container is held by its supervisor (runcmd.c):
+ * these commands signal the container's process, talk to the supervisor over attach.sock, and
+ * read what it records (state.json, container.log).  What they write themselves (a stop asked
+ * for, paused or running again, a new name) they write under the container's lock. */
 
 #include <signal.h>
 #include <time.h>
