@@ -1,7 +1,8 @@
 /* container.c: container records in the store.  Owns containers/ID/ (config.json, state.json, the
- * overlay's upper/ work/ merged/ dirs and the per-container hostname, hosts and resolv.conf) and
- * names/NAME, a symlink to the ID that makes a name unique by the atomicity of symlink(2).
- * Records are written to a temporary name and renamed. */
+ * overlay's upper/ work/ merged/ dirs and the per-container hostname, hosts and resolv.conf; the
+ * directory's flock is the container's lock), names/NAME, a symlink to the ID that makes a name
+ * unique by the atomicity of symlink(2), and exits/ID, the exit code of a --rm container for a
+ * minute after it went.  Records are written to a temporary name and renamed. */
 
 #include <dirent.h>
 #include <time.h>

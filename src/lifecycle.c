@@ -1,7 +1,8 @@
-/* lifecycle.c: the commands around detached containers: logs, stop, kill, wait, start and
- * restart.  A detached container is held by its supervisor (runcmd.c): these commands signal
- * the container's process and read what the supervisor records (state.json, container.log);
- * they never write a container's state themselves. */
+/* lifecycle.c: the commands around detached containers: logs, stop, kill, wait, start, restart,
+ * pause, unpause, rename and attach.  A detached container is held by its supervisor (runcmd.c):
+ * these commands signal the container's process, talk to the supervisor over attach.sock, and
+ * read what it records (state.json, container.log).  What they write themselves (a stop asked
+ * for, paused or running again, a new name) they write under the container's lock. */
 
 #include <signal.h>
 #include <time.h>
@@ -636,16 +637,44 @@ lc_attach_status(struct store *st, const char *id, int status)
 	return 125;
 }
 
+/* Connect to a running container's attach.sock and say hello (want input: in).  Dies when its
+ * supervisor does not answer.  The store's lock is let go: none is held while attached. */
+static int
+lc_attach_connect(struct store *st, const char *id, int in, const char *cmd, const char *arg)
+{
+	struct sockaddr_un sa;
+	char dir[128];
+	unsigned char hello[2];
+	int dfd, sock;
+	snprintf(dir, sizeof dir, "containers/%s", id);
+	if ((dfd = openat(st->fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		die_errno("%s: %s", cmd, arg);
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/attach.sock", dfd);
+	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof sa) < 0)
+		die_errno("%s: %s: its supervisor does not answer", cmd, arg);
+	close(dfd);
+	if (st->lockfd >= 0) {
+		close(st->lockfd);
+		st->lockfd = -1;
+	}
+	hello[0] = (unsigned char)in;
+	hello[1] = 0;
+	if (run_frame_send(sock, 'H', hello, 2) < 0)
+		die_errno("%s: %s", cmd, arg);
+	return sock;
+}
+
 int
 cmd_attach(int argc, char **argv)
 {
 	struct store st;
 	struct err e = {0};
 	struct ctr_info c;
-	struct sockaddr_un sa;
-	char id[65], dir[128];
-	int i, no_stdin = 0, proxy = 1, sock, dfd, status, tty, in;
-	unsigned char hello[2];
+	char id[65];
+	int i, no_stdin = 0, proxy = 1, sock, status, tty, in;
 	cli_help_exit(argc, argv, "Usage: dock attach [OPTIONS] CONTAINER\n\n"
 				  "Attach your terminal to a running container's output, and its input when it "
 				  "was\ncreated with -i.  With a terminal (-t), ctrl-p ctrl-q detaches.\n\n"
@@ -676,25 +705,7 @@ cmd_attach(int argc, char **argv)
 	tty = json_type(json_get(json_get(json_root(c.cfg), "Config"), "Tty")) == JSON_TRUE;
 	in = !no_stdin && json_type(json_get(json_get(json_root(c.cfg), "Config"), "OpenStdin")) == JSON_TRUE;
 	ctr_info_free(&c);
-	snprintf(dir, sizeof dir, "containers/%s", id);
-	if ((dfd = openat(st.fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		die_errno("attach: %s", argv[i]);
-	memset(&sa, 0, sizeof sa);
-	sa.sun_family = AF_UNIX;
-	snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/attach.sock", dfd);
-	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof sa) < 0)
-		die_errno("attach: %s: its supervisor does not answer", argv[i]);
-	close(dfd);
-	/* the store's lock is not held while attached */
-	if (st.lockfd >= 0) {
-		close(st.lockfd);
-		st.lockfd = -1;
-	}
-	hello[0] = (unsigned char)in;
-	hello[1] = 0;
-	if (run_frame_send(sock, 'H', hello, 2) < 0)
-		die_errno("attach: %s", argv[i]);
+	sock = lc_attach_connect(&st, id, in, "attach", argv[i]);
 	status = lc_attach_status(&st, id, lc_attach_loop(sock, in, tty, proxy));
 	close(sock);
 	store_close(&st);
@@ -800,7 +811,7 @@ cmd_start(int argc, char **argv)
 			failed = r;
 			continue;
 		}
-		if (attach && sock >= 0) {
+		if (attach) {
 			struct store st;
 			struct ctr_info ci;
 			struct err e = {0};
@@ -817,13 +828,13 @@ cmd_start(int argc, char **argv)
 						      JSON_TRUE;
 				ctr_info_free(&ci);
 			}
+			if (sock < 0) /* running already: attached from now on, as Docker */
+				sock = lc_attach_connect(&st, id, interactive, "start", argv[i]);
 			status = lc_attach_status(&st, id, lc_attach_loop(sock, interactive, tty, 1));
 			close(sock);
 			store_close(&st);
 			return status;
 		}
-		if (attach) /* running already: its output from now on */
-			continue;
 		printf("%s\n", argv[i]);
 		fflush(stdout);
 	}

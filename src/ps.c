@@ -1,5 +1,5 @@
 /* ps.c: the commands that read container records: ps, inspect (containers and images), rm and
- * container prune.  Owns name/ID resolution for containers and the rule that keeps `ps` truthful: a
+ * container prune, and docker's table layout (Go's tabwriter) for them and system df.  Owns name/ID resolution for containers and the rule that keeps `ps` truthful: a
  * record saying "running" counts only while its process is alive with the same start time, so a
  * container whose supervisor died (kill -9, reboot) shows as exited and a reused PID is never
  * signalled. */

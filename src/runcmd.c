@@ -3,8 +3,9 @@
  * the container record (with DockSpec, all `dock start` needs to build it again) and its /etc files,
  * starts the container (run.c) and stays with it in the foreground: relaying a pty with -t,
  * forwarding signals, and exiting with the container's status.  With -d (and for `dock start`) a
- * supervisor process does the waiting instead, and owns containers/ID/container.log: the
- * container's output in Docker's json-file format. */
+ * supervisor process does the waiting instead, and owns containers/ID/container.log (the
+ * container's output in Docker's json-file format) and containers/ID/attach.sock (attach); it
+ * starts the container again as --restart says. */
 
 #include <signal.h>
 #include <poll.h>

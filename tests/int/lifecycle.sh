@@ -558,6 +558,10 @@ got quit" "$OUT"
 	assert_eq "got a
 got b
 done" "$OUT"
+	# start -a of a running container attaches to it
+	expect_ok dock run -d --name a7 "$REG/busybox" sh -c 'sleep 0.8; echo seven; exit 8' || return 1
+	_run_status 8 timeout -s KILL 10 "$DOCK" start -a a7
+	assert_eq seven "$OUT"
 	# a terminal: the supervisor's pty; ctrl-p ctrl-q detaches and leaves it running
 	expect_ok dock run -d -t -i --name a5 "$REG/busybox" sh || return 1
 	sleep 0.3
