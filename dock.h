@@ -725,6 +725,9 @@ void port_json(struct jw *w, const struct port_map *pm, size_t n);
 void port_bindings_json(struct jw *w, const struct port_map *pm, size_t n); /* HostConfig's form */
 /* ps's PORTS column: "0.0.0.0:8080->80/tcp, ..." while running or paused, "" otherwise. */
 void port_ps(const struct ctr_info *c, char *out, size_t n);
+/* inspect's NetworkSettings.Ports: {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]} while
+ * running or paused, {} otherwise. */
+void port_settings_json(struct jw *w, const struct ctr_info *c);
 
 /* nftables over netlink, in the table "ip dock": each network and each container with published
  * ports has chains of its own (named after the bridge or the short ID), so removing one is
