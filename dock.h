@@ -783,7 +783,8 @@ int netw_attach(struct store *st, const char *id, pid_t pid, char ip[16], struct
  * container; its veths go with its network namespace (the kernel's, a moment later).  Best
  * effort. */
 void netw_detach(struct store *st, const char *id);
-/* inspect: the value of NetworkSettings (IPAddress, Gateway, MacAddress, Networks{...}). */
+/* inspect: NetworkSettings' members IPAddress, IPPrefixLen, Gateway, MacAddress and Networks{...}
+ * (keys and values, inside an object the caller opened: Ports are nft.c's). */
 void netw_settings_json(struct store *st, const char *id, struct jw *w);
 int cmd_network(int argc, char **argv);
 

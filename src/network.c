@@ -1622,7 +1622,6 @@ netw_settings_json(struct store *st, const char *id, struct jw *w)
 	size_t i;
 	int have = netw_ctr_load(st, id, &c, &e) == 0, first = 1;
 	struct netw_ep ep;
-	jw_obj(w);
 	if (have) {
 		for (i = 0; i < json_len(c.nets) && first; i++) {
 			const char *net = json_getstr(json_at(c.nets, i), "Name");
@@ -1691,7 +1690,6 @@ netw_settings_json(struct store *st, const char *id, struct jw *w)
 		}
 		jw_obj_end(w);
 	}
-	jw_obj_end(w);
 	jw_obj_end(w);
 	if (have)
 		netw_ctr_free(&c);
