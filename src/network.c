@@ -959,7 +959,7 @@ netw_ctr_write(struct store *st, const char *id, const char *name, const char *h
 	struct buf b = {0};
 	struct jw w;
 	char path[128];
-	size_t i, k;
+	size_t i;
 	int r;
 	jw_init(&w, &b, 2);
 	jw_obj(&w);
@@ -1011,7 +1011,6 @@ netw_ctr_write(struct store *st, const char *id, const char *name, const char *h
 	}
 	jw_obj_end(&w);
 	buf_addc(&b, '\n');
-	(void)k;
 	snprintf(path, sizeof path, "containers/%s/net.json", id);
 	r = file_write_replace(st->fd, path, b.p, b.len, e);
 	buf_free(&b);
@@ -1284,7 +1283,7 @@ hosts_refresh(struct store *st, const char *id)
 	close(lk);
 }
 
-/* Every container on a network (and, with skip NULL, all): their hosts files again. */
+/* Every container on a network: their hosts files again. */
 static void
 hosts_refresh_net(struct store *st, const char *net)
 {
