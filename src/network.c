@@ -1230,25 +1230,22 @@ hosts_build(struct store *st, const char *id, const struct netw_ctr *c, struct b
 		ids = ep_list(st, net, &np);
 		for (k = 0; k < np; k++) {
 			size_t a, l;
-			int linked = 0;
 			if (!strcmp(ids[k], id) || ep_load(st, net, ids[k], &peer, &e) < 0)
 				continue;
-			/* --link NAME[:ALIAS] on any network; every peer by name on a user network */
-			for (l = 0; l < json_len(links); l++) {
-				const char *lk = json_str(json_at(links, l));
-				size_t nl = lk ? strcspn(lk, ":") : 0;
-				if (lk && strlen(peer.name) == nl && !strncmp(lk, peer.name, nl)) {
-					buf_printf(out, "%s\t%s %s\n", peer.ip, lk[nl] ? lk + nl + 1 : peer.name,
-						   peer.name);
-					linked = 1;
-				}
-			}
-			if (strcmp(net, "bridge") && !linked) {
+			/* every peer by name and alias on a user network; --link NAME[:ALIAS] on any */
+			if (strcmp(net, "bridge")) {
 				buf_printf(out, "%s\t%s", peer.ip, peer.name);
 				for (a = 0; a < json_len(peer.aliases); a++)
 					if (json_str(json_at(peer.aliases, a)))
 						buf_printf(out, " %s", json_str(json_at(peer.aliases, a)));
 				buf_addc(out, '\n');
+			}
+			for (l = 0; l < json_len(links); l++) {
+				const char *lk = json_str(json_at(links, l));
+				size_t nl = lk ? strcspn(lk, ":") : 0;
+				if (lk && strlen(peer.name) == nl && !strncmp(lk, peer.name, nl))
+					buf_printf(out, "%s\t%s %s\n", peer.ip, lk[nl] ? lk + nl + 1 : peer.name,
+						   peer.name);
 			}
 			ep_free(&peer);
 		}
