@@ -798,6 +798,9 @@ void port_json(struct jw *w, const struct port_map *pm, size_t n);
 void port_bindings_json(struct jw *w, const struct port_map *pm, size_t n); /* HostConfig's form */
 /* ps's PORTS column: "0.0.0.0:8080->80/tcp, ..." while running or paused, "" otherwise. */
 void port_ps(const struct ctr_info *c, char *out, size_t n);
+/* inspect's NetworkSettings.Ports: {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]} while
+ * running or paused, {} otherwise. */
+void port_settings_json(struct jw *w, const struct ctr_info *c);
 
 /* nftables over netlink, in the table "ip dock": each network and each container with published
  * ports has chains of its own (named after the bridge or the short ID), so removing one is
@@ -853,7 +856,8 @@ int netw_attach(struct store *st, const char *id, pid_t pid, char ip[16], struct
  * container; its veths go with its network namespace (the kernel's, a moment later).  Best
  * effort. */
 void netw_detach(struct store *st, const char *id);
-/* inspect: the value of NetworkSettings (IPAddress, Gateway, MacAddress, Networks{...}). */
+/* inspect: NetworkSettings' members IPAddress, IPPrefixLen, Gateway, MacAddress and Networks{...}
+ * (keys and values, inside an object the caller opened: Ports are nft.c's). */
 void netw_settings_json(struct store *st, const char *id, struct jw *w);
 int cmd_network(int argc, char **argv);
 

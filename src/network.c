@@ -959,7 +959,7 @@ netw_ctr_write(struct store *st, const char *id, const char *name, const char *h
 	struct buf b = {0};
 	struct jw w;
 	char path[128];
-	size_t i, k;
+	size_t i;
 	int r;
 	jw_init(&w, &b, 2);
 	jw_obj(&w);
@@ -1011,7 +1011,6 @@ netw_ctr_write(struct store *st, const char *id, const char *name, const char *h
 	}
 	jw_obj_end(&w);
 	buf_addc(&b, '\n');
-	(void)k;
 	snprintf(path, sizeof path, "containers/%s/net.json", id);
 	r = file_write_replace(st->fd, path, b.p, b.len, e);
 	buf_free(&b);
@@ -1231,25 +1230,22 @@ hosts_build(struct store *st, const char *id, const struct netw_ctr *c, struct b
 		ids = ep_list(st, net, &np);
 		for (k = 0; k < np; k++) {
 			size_t a, l;
-			int linked = 0;
 			if (!strcmp(ids[k], id) || ep_load(st, net, ids[k], &peer, &e) < 0)
 				continue;
-			/* --link NAME[:ALIAS] on any network; every peer by name on a user network */
-			for (l = 0; l < json_len(links); l++) {
-				const char *lk = json_str(json_at(links, l));
-				size_t nl = lk ? strcspn(lk, ":") : 0;
-				if (lk && strlen(peer.name) == nl && !strncmp(lk, peer.name, nl)) {
-					buf_printf(out, "%s\t%s %s\n", peer.ip, lk[nl] ? lk + nl + 1 : peer.name,
-						   peer.name);
-					linked = 1;
-				}
-			}
-			if (strcmp(net, "bridge") && !linked) {
+			/* every peer by name and alias on a user network; --link NAME[:ALIAS] on any */
+			if (strcmp(net, "bridge")) {
 				buf_printf(out, "%s\t%s", peer.ip, peer.name);
 				for (a = 0; a < json_len(peer.aliases); a++)
 					if (json_str(json_at(peer.aliases, a)))
 						buf_printf(out, " %s", json_str(json_at(peer.aliases, a)));
 				buf_addc(out, '\n');
+			}
+			for (l = 0; l < json_len(links); l++) {
+				const char *lk = json_str(json_at(links, l));
+				size_t nl = lk ? strcspn(lk, ":") : 0;
+				if (lk && strlen(peer.name) == nl && !strncmp(lk, peer.name, nl))
+					buf_printf(out, "%s\t%s %s\n", peer.ip, lk[nl] ? lk + nl + 1 : peer.name,
+						   peer.name);
 			}
 			ep_free(&peer);
 		}
@@ -1284,7 +1280,7 @@ hosts_refresh(struct store *st, const char *id)
 	close(lk);
 }
 
-/* Every container on a network (and, with skip NULL, all): their hosts files again. */
+/* Every container on a network: their hosts files again. */
 static void
 hosts_refresh_net(struct store *st, const char *net)
 {
@@ -1622,7 +1618,6 @@ netw_settings_json(struct store *st, const char *id, struct jw *w)
 	size_t i;
 	int have = netw_ctr_load(st, id, &c, &e) == 0, first = 1;
 	struct netw_ep ep;
-	jw_obj(w);
 	if (have) {
 		for (i = 0; i < json_len(c.nets) && first; i++) {
 			const char *net = json_getstr(json_at(c.nets, i), "Name");
@@ -1691,7 +1686,6 @@ netw_settings_json(struct store *st, const char *id, struct jw *w)
 		}
 		jw_obj_end(w);
 	}
-	jw_obj_end(w);
 	jw_obj_end(w);
 	if (have)
 		netw_ctr_free(&c);

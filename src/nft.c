@@ -1001,9 +1001,10 @@ port_json(struct jw *w, const struct port_map *pm, size_t n)
 	jw_arr_end(w);
 }
 
-/* HostConfig.PortBindings as Docker writes it: {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]} */
-void
-port_bindings_json(struct jw *w, const struct port_map *pm, size_t n)
+/* HostConfig.PortBindings as Docker writes it: {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]};
+ * NetworkSettings.Ports names every address ("0.0.0.0") where PortBindings leaves it empty. */
+static void
+port_map_json(struct jw *w, const struct port_map *pm, size_t n, int any_empty)
 {
 	size_t i, j;
 	char k[16], hp[8];
@@ -1023,7 +1024,7 @@ port_bindings_json(struct jw *w, const struct port_map *pm, size_t n)
 			snprintf(hp, sizeof hp, "%u", pm[j].host_port);
 			jw_obj(w);
 			jw_key(w, "HostIp");
-			jw_str(w, strcmp(pm[j].host_ip, "0.0.0.0") ? pm[j].host_ip : "");
+			jw_str(w, any_empty && !strcmp(pm[j].host_ip, "0.0.0.0") ? "" : pm[j].host_ip);
 			jw_key(w, "HostPort");
 			jw_str(w, hp);
 			jw_obj_end(w);
@@ -1031,6 +1032,12 @@ port_bindings_json(struct jw *w, const struct port_map *pm, size_t n)
 		jw_arr_end(w);
 	}
 	jw_obj_end(w);
+}
+
+void
+port_bindings_json(struct jw *w, const struct port_map *pm, size_t n)
+{
+	port_map_json(w, pm, n, 1);
 }
 
 size_t
@@ -1076,6 +1083,13 @@ port_ps(const struct ctr_info *c, char *out, size_t n)
 			break;
 		len += (size_t)k;
 	}
+}
+
+void
+port_settings_json(struct jw *w, const struct ctr_info *c)
+{
+	struct port_map pm[PORT_MAX];
+	port_map_json(w, pm, port_of_ctr(c, pm, PORT_MAX), 0);
 }
 
 /* ---------------------------------------------------------------- dock port */

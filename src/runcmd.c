@@ -1021,7 +1021,7 @@ run_spec_json(struct jw *w, const struct run_spec *s, const struct run_args *a)
 
 /* -P: every ExposedPorts key not published already; then a free host port for each without one. */
 static void
-run_ports(struct run_args *a, const struct jv *cfg)
+run_ports(struct run_args *a, const struct jv *cfg, int rootless)
 {
 	const struct jv *ex = json_get(cfg, "ExposedPorts");
 	struct err e = {0};
@@ -1039,6 +1039,9 @@ run_ports(struct run_args *a, const struct jv *cfg)
 			die("run: more than %d published ports", PORT_MAX);
 		a->ports[a->nports++] = p;
 	}
+	if (a->nports && rootless && a->network && !strcmp(a->network, "host"))
+		die("run: published ports need a network of dock's own, which rootless dock does not have "
+		    "(no user-mode networking): run as root, or use --network host without -p");
 	if (a->nports && a->network && (!strcmp(a->network, "host") || !strcmp(a->network, "none")))
 		die("run: conflicting options: port publishing and the container type network mode");
 	for (i = 0; i < a->nports; i++)
@@ -1293,7 +1296,7 @@ run_prepare(struct run_ctx *c, int argc, char **argv)
 	    !(cfgj = json_parse(cfgb.p, cfgb.len, &e)))
 		die("run: image %s: %s", c->a.image, e.msg);
 	cfg = json_get(json_root(cfgj), "config");
-	run_ports(&c->a, cfg);
+	run_ports(&c->a, cfg, c->st.rootless);
 	run_ctx_layers(c);
 
 	if (ctr_create(&c->st, c->a.name, c->id, c->name, sizeof c->name, &e) < 0)

@@ -82,6 +82,10 @@ t_net_by_name() {
 	expect_ok dock run --rm --network dtn-a "$REG/busybox" sh -c 'echo hello | nc -w 2 srv 7000; echo again | nc -w 2 echo-svc 7000' ||
 		return 1
 	assert_eq $'hello\nagain' "$OUT" "echo by name and by alias"
+	# a --link on a user network adds its alias; the peer's own name and aliases stay
+	expect_ok dock run --rm --network dtn-a --link srv:db "$REG/busybox" sh -c 'echo a | nc -w 2 db 7000; echo b | nc -w 2 echo-svc 7000' ||
+		return 1
+	assert_eq $'a\nb' "$OUT" "echo by link alias and network alias"
 	ip=$(dock network inspect -f '{{json .Containers}}' dtn-a | grep -o '10\.213\.11\.[0-9]*' | head -1)
 	[ "$ip" = 10.213.11.2 ] || flunk "srv's address: $ip"
 	# a peer that comes shows up in the running server's hosts file (rewritten in place: the bind

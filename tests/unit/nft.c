@@ -120,6 +120,16 @@ t_port_record(void)
 	CHECK(!strcmp(ps, "0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp"));
 	port_ps(&c, ps, 12); /* cut short, still terminated */
 	CHECK(strlen(ps) == 11);
+	{
+		struct buf sb = {0};
+		jw_init(&w, &sb, 0);
+		port_settings_json(&w, &c);
+		buf_addc(&sb, 0);
+		CHECK(!strcmp(sb.p, "{\"80/tcp\":[{\"HostIp\":\"0.0.0.0\",\"HostPort\":\"8080\"}],"
+				    "\"53/udp\":[{\"HostIp\":\"127.0.0.1\",\"HostPort\":\"5353\"}]}") ||
+		      (printf("  %s\n", sb.p), 0));
+		buf_free(&sb);
+	}
 	c.status = "exited";
 	port_ps(&c, ps, sizeof ps);
 	CHECK(!strcmp(ps, ""));
