@@ -859,6 +859,9 @@ void netw_detach(struct store *st, const char *id);
 /* inspect: NetworkSettings' members IPAddress, IPPrefixLen, Gateway, MacAddress and Networks{...}
  * (keys and values, inside an object the caller opened: Ports are nft.c's). */
 void netw_settings_json(struct store *st, const char *id, struct jw *w);
+/* Remove the networks no container uses (not "bridge"), printing them; the caller holds the
+ * store's "network" lock.  Returns how many could not be removed. */
+int netw_prune(struct store *st);
 int cmd_network(int argc, char **argv);
 
 /* ---------------------------------------------------------------- run: the container process (run.c, runcmd.c) */

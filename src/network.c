@@ -2045,30 +2045,31 @@ network_rm(int argc, char **argv)
 	return failed;
 }
 
-static int
-network_prune(int argc, char **argv)
+/* Remove every network no container uses (never "bridge"), printing Docker's "Deleted Networks:"
+ * block; the caller holds the network lock.  Returns how many could not be removed. */
+int
+netw_prune(struct store *st)
 {
-	struct store st;
 	struct err e = {0};
 	size_t nn, i;
 	char **names;
-	int lk, header = 0;
-	(void)argc;
-	(void)argv;
-	network_store(&st, &lk);
-	names = netw_list(&st, &nn);
+	int header = 0, failed = 0;
+	if (st->rootless)
+		return 0; /* no bridge networks without root */
+	names = netw_list(st, &nn);
 	for (i = 0; i < nn; i++) {
 		struct netw_rec n;
 		size_t np;
 		char **ids;
-		if (!strcmp(names[i], "bridge") || netw_rec_load(&st, names[i], &n, &e) < 0)
+		if (!strcmp(names[i], "bridge") || netw_rec_load(st, names[i], &n, &e) < 0)
 			continue;
-		ids = ep_list(&st, n.name, &np);
+		ids = ep_list(st, n.name, &np);
 		strv_free(ids, np);
 		if (np > 0)
 			continue;
-		if (network_remove(&st, &n, &e) < 0) {
+		if (network_remove(st, &n, &e) < 0) {
 			warn("network prune: %s: %s", n.name, e.msg);
+			failed++;
 			continue;
 		}
 		if (!header)
@@ -2077,8 +2078,20 @@ network_prune(int argc, char **argv)
 		printf("%s\n", n.name);
 	}
 	strv_free(names, nn);
+	return failed;
+}
+
+static int
+network_prune(int argc, char **argv)
+{
+	struct store st;
+	int lk, failed;
+	(void)argc;
+	(void)argv;
+	network_store(&st, &lk);
+	failed = netw_prune(&st);
 	close(lk);
-	return 0;
+	return failed != 0;
 }
 
 /* connect and disconnect: net.json changes; a running container gets (or loses) the interface

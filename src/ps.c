@@ -527,7 +527,7 @@ cmd_ps(int argc, char **argv)
 /* ---------------------------------------------------------------- inspect */
 
 static void
-ctr_inspect_json(const struct ctr_info *c, struct jw *w)
+ctr_inspect_json(struct store *st, const struct ctr_info *c, struct jw *w)
 {
 	const struct jv *cfg = json_root(c->cfg), *s = c->state ? json_root(c->state) : NULL;
 	char name[140], t[64];
@@ -598,11 +598,9 @@ ctr_inspect_json(const struct ctr_info *c, struct jw *w)
 	}
 	jw_key(w, "NetworkSettings");
 	jw_obj(w);
-	jw_key(w, "IPAddress");
-	jw_str(w, "");
+	netw_settings_json(st, c->id, w);
 	jw_key(w, "Ports");
-	jw_obj(w);
-	jw_obj_end(w);
+	port_settings_json(w, c);
 	jw_obj_end(w);
 	jw_obj_end(w);
 }
@@ -695,11 +693,11 @@ cmd_inspect(int argc, char **argv)
 			struct buf one = {0};
 			struct jw w1;
 			jw_init(&w1, &one, 0);
-			ctr_inspect_json(&c, &w1);
+			ctr_inspect_json(&st, &c, &w1);
 			inspect_print(format, &one);
 			buf_free(&one);
 		} else {
-			ctr_inspect_json(&c, &w);
+			ctr_inspect_json(&st, &c, &w);
 		}
 		ctr_info_free(&c);
 	}
@@ -873,8 +871,12 @@ ctr_remove_stopped(struct store *st, const char *id, struct err *e)
 	else {
 		/* a rootless container's files belong to the IDs mapped in its user namespace: removed
 		 * from inside one mapped the same way */
-		struct err ue = {0};
+		struct err ue = {0}, ce = {0};
 		int userns = st->rootless ? run_userns_open(&ue) : -1;
+		/* a supervisor killed with -9 left the cgroup (and maybe a process in it) behind */
+		if (cg_remove_id(id, &ce) < 0)
+			warn("%s", ce.msg);
+		netw_detach(st, id);
 		r = ctr_remove(st, id, NULL, userns, e);
 		if (userns >= 0)
 			close(userns);
