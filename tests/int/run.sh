@@ -310,7 +310,7 @@ t_run_hostname_and_etc() {
 	assert_eq $'web.example\nweb.example\nweb.example' "$OUT"
 	expect_ok dock run --rm --hostname=h1 "$REG/busybox" cat /etc/hosts /etc/resolv.conf || return 1
 	assert_match "$OUT" $'127\\.0\\.0\\.1[ \t]+localhost'
-	assert_match "$OUT" $'(^|\n)127\\.0\\.1\\.1\th1(\n|$)'
+	assert_match "$OUT" $'(^|\n)[0-9.]+\th1(\n|$)'
 	assert_match "$OUT" $'(^|\n)nameserver [0-9a-f.:]+'
 	# the files are the container's own: writing them changes nothing on the host
 	local before
@@ -353,7 +353,8 @@ t_run_network_none() {
 		return 1
 	assert_eq "$(awk -F: 'NR > 2 {gsub(/ /, "", $1); print $1}' /proc/net/dev)" "$OUT" \
 		"--network host shows the host's interfaces"
-	expect_fail_rc 125 dock run --rm --network bridge "$REG/busybox" true || return 1
+	expect_fail_rc 125 dock run --rm --network no-such-net "$REG/busybox" true || return 1
+	assert_contains "$ERR" "no-such-net"
 }
 
 # ---------------------------------------------------------------- the foreground
