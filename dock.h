@@ -840,6 +840,8 @@ struct netw_opts {
 };
 /* The network mode run's options give: "host", "none", or a network's name (own namespace). */
 const char *netw_mode(const struct netw_opts *o, int rootless);
+/* The mode of a container that named no network: bridge, or host where the kernel has no bridges. */
+const char *netw_default(struct store *st);
 /* run/create, the command tier: parse one of the options above (0) or say it is not one (-1);
  * dies on a bad value. */
 int netw_parse_opt(struct netw_opts *o, const char *opt, const char *val);

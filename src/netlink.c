@@ -183,7 +183,7 @@ nl_parse_attrs(const void *p, size_t n, const struct nlattr **tb, size_t max)
 {
 	const uint8_t *q = p;
 	size_t off = 0;
-	memset(tb, 0, max * sizeof *tb);
+	memset(tb, 0, max * sizeof(const struct nlattr *));
 	while (off < n) {
 		const struct nlattr *a = (const struct nlattr *)(const void *)(q + off);
 		uint16_t t;
@@ -204,7 +204,7 @@ nl_msg_attrs(const struct nlmsghdr *h, size_t hdrlen, const struct nlattr **tb, 
 	if (h->nlmsg_len < NLMSG_HDRLEN + hdrlen)
 		return -1;
 	if (h->nlmsg_len < skip) {
-		memset(tb, 0, max * sizeof *tb);
+		memset(tb, 0, max * sizeof(const struct nlattr *));
 		return 0;
 	}
 	return nl_parse_attrs((const uint8_t *)h + skip, h->nlmsg_len - skip, tb, max);

@@ -1303,6 +1303,32 @@ netw_ensure(struct store *st, const char *name, struct netw_rec *n, struct err *
 	return netw_create(st, "bridge", NULL, NULL, 0, n, e);
 }
 
+/* The network of a container that did not ask for one: "bridge", unless this kernel cannot make
+ * a bridge (a rescue kernel or an initramfs without the bridge module): then the host's network,
+ * with a warning.  Docker has no such fallback, but dock must run on bare boxes. */
+const char *
+netw_default(struct store *st)
+{
+	struct netw_rec n;
+	struct err e = {0};
+	int lk, r;
+	if (st->rootless)
+		return "host";
+	if (mkdir_p(st->fd, "networks", 0755, &e) < 0 || (lk = store_lock(st, "network", 1, &e)) < 0)
+		return "bridge"; /* netw_prepare says what is wrong */
+	r = netw_ensure(st, "bridge", &n, &e);
+	if (r == 0 && netw_bridge_up(&n, &e) < 0)
+		r = -1;
+	close(lk);
+	rt_host_close();
+	if (r < 0 && e.code == ERR_SYS && e.sys == EOPNOTSUPP) {
+		warn("this kernel cannot make a bridge (%s): the container uses the host's network "
+		     "(--network host)", e.msg);
+		return "host";
+	}
+	return "bridge";
+}
+
 static int netw_prepare_(struct store *st, const char *id, const char *name, const char *hostname,
 			 const struct netw_opts *o, int rootless, struct err *e);
 

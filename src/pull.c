@@ -928,8 +928,10 @@ pull_image(struct store *st, const char *refstr, const char *platform, int quiet
 		printf("%s: Pulling from %s\n", p.ref.digest[0] ? p.ref.digest : p.ref.tag, p.ref.path);
 		fflush(stdout);
 	}
-	if (pull_resolve(&p, &e) < 0)
+	if (pull_resolve(&p, &e) < 0) {
+		pull_rollback(&p); /* a config blob stored before its diff_ids were found wrong */
 		die("pull %s: %s", refstr, e.msg);
+	}
 	for (i = 0; i < p.nlayers; i++) {
 		if (pull_layer(&p, i, &e) < 0) {
 			pull_rollback(&p);

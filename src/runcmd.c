@@ -1288,6 +1288,8 @@ run_prepare(struct run_ctx *c, int argc, char **argv)
 	c->detach = c->a.detach;
 	cli_store(&c->st);
 	c->a.net.network = c->a.network;
+	if (!c->a.net.network)
+		c->a.net.network = netw_default(&c->st);
 	c->a.network = netw_mode(&c->a.net, c->st.rootless);
 	if (store_lock_all(&c->st, 0, &e) < 0)
 		die("run: %s", e.msg);

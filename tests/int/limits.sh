@@ -278,8 +278,9 @@ t_limits_oom_score_shm() {
 
 t_limits_stats() {
 	expect_ok dock pull -q "$REG/busybox" || return 1
-	expect_ok dock run -d --name st1 -m 64m "$REG/busybox" sh -c 'sleep 100 & sleep 100 & wait' || return 1
+	expect_ok dock run -d --name st1 -m 64m --network none "$REG/busybox" sh -c 'sleep 100 & sleep 100 & wait' || return 1
 	expect_ok dock run -d --name st2 --network none "$REG/busybox" sleep 100 || return 1
+	defer "$DOCK" rm -f st1 st2 st3
 	expect_ok dock create --name st3 "$REG/busybox" true || return 1
 	local id1 id3
 	id1=$(dock inspect --format '{{.Id}}' st1)
