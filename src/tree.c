@@ -334,7 +334,8 @@ tree_dir(struct tree_walk *w, int fd, size_t plen, int depth, struct err *e)
 	}
 	for (i = 0, off = 0; i < n; i++, off += strlen(names + off) + 1)
 		list[i] = names + off;
-	qsort(list, n, sizeof *list, tree_namecmp);
+	if (n)
+		qsort(list, n, sizeof *list, tree_namecmp);
 	w->held += len + n * sizeof *list;
 	for (i = 0; i < n; i++) {
 		size_t k = strlen(list[i]), at = plen ? plen + 1 : 0;
