@@ -607,6 +607,48 @@ struct chk_bad_layer {
 	int differs; /* its tree is not the one pulled */
 };
 
+/* The tree under layers/NAME/diff against the digest taken at pull time; NULL when they agree or
+ * there is none (*unverified). */
+static const char *
+chk_layer_tree(struct store *s, const char *name, int *unverified, int *differs, char *msg,
+	       size_t mlen)
+{
+	char path[400], want[72], got[72];
+	struct buf tr = {0};
+	struct err e;
+	const char *why = NULL;
+	int fd;
+	snprintf(path, sizeof path, "layers/%s/tree", name);
+	if (file_read(s->fd, path, 128, &tr, &e) < 0) {
+		if (e.code == ERR_SYS && e.sys == ENOENT)
+			*unverified = 1;
+		else
+			why = "tree record unreadable";
+		buf_free(&tr);
+		return why;
+	}
+	snprintf(want, sizeof want, "%.71s", tr.p);
+	if (tr.len != 72 || tr.p[71] != '\n' || !digest_valid(want)) {
+		buf_free(&tr);
+		return "tree record is not a digest";
+	}
+	buf_free(&tr);
+	snprintf(path, sizeof path, "layers/%s/diff", name);
+	fd = openat(s->fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || tree_digest(fd, got, &e) < 0) {
+		if (fd < 0)
+			err_sys(&e, "open diff/");
+		snprintf(msg, mlen, "tree unreadable: %.250s", e.msg);
+		why = msg;
+	} else if (strcmp(got, want)) {
+		why = "content differs from what was pulled";
+		*differs = 1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return why;
+}
+
 /* NULL when sound.  Beyond the shape: the tree is digested again and compared with layers/HEX/tree,
  * taken at pull time.  A layer pulled by an older dock has no tree record: *unverified is set and
  * the layer counts as sound (nothing says otherwise; recording a digest now, even under --repair,
@@ -614,13 +656,12 @@ struct chk_bad_layer {
 static const char *
 chk_layer_why(struct store *s, const char *name, int *unverified, int *differs, char *msg, size_t mlen)
 {
-	char path[400], got[72];
-	struct buf sz = {0}, tr = {0};
+	char path[400];
+	struct buf sz = {0};
 	struct stat sb;
 	struct err e;
 	const char *why = NULL;
 	char *end;
-	int fd;
 	*unverified = *differs = 0;
 	snprintf(path, sizeof path, "layers/%s/diff", name);
 	if (!chk_hex64(name))
@@ -635,33 +676,9 @@ chk_layer_why(struct store *s, const char *name, int *unverified, int *differs, 
 			 (strtoull(sz.p, &end, 10), *end != '\n' || end[1]))
 			why = "size record is not a number";
 	}
-	if (!why) {
-		snprintf(path, sizeof path, "layers/%s/tree", name);
-		if (file_read(s->fd, path, 128, &tr, &e) < 0) {
-			if (e.code == ERR_SYS && e.sys == ENOENT)
-				*unverified = 1;
-			else
-				why = "tree record unreadable";
-		} else if (tr.len != 72 || tr.p[71] != '\n' || (tr.p[71] = 0, !digest_valid(tr.p))) {
-			why = "tree record is not a digest";
-		} else {
-			snprintf(path, sizeof path, "layers/%s/diff", name);
-			fd = openat(s->fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (fd < 0 || tree_digest(fd, got, &e) < 0) {
-				if (fd < 0)
-					err_sys(&e, "open diff/");
-				snprintf(msg, mlen, "tree unreadable: %.250s", e.msg);
-				why = msg;
-			} else if (strcmp(got, tr.p)) {
-				why = "content differs from what was pulled";
-				*differs = 1;
-			}
-			if (fd >= 0)
-				close(fd);
-		}
-	}
+	if (!why)
+		why = chk_layer_tree(s, name, unverified, differs, msg, mlen);
 	buf_free(&sz);
-	buf_free(&tr);
 	return why;
 }
 

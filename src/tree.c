@@ -229,7 +229,8 @@ tree_entry(struct tree_walk *w, int dirfd, const char *name, size_t plen, int de
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return err_sys(e, "%s: stat", w->path);
 	tree_bytes(w, 'P', w->path, plen);
-	if (!S_ISDIR(st.st_mode) && st.st_nlink > 1 && (first = tree_link_seen(w, &st, ord))) {
+	first = !S_ISDIR(st.st_mode) && st.st_nlink > 1 ? tree_link_seen(w, &st, ord) : 0;
+	if (first) {
 		tree_num(w, '=', (long long)first);
 		sha256_update(&w->h, "\n", 1);
 		return 0;
@@ -312,7 +313,8 @@ tree_dir(struct tree_walk *w, int fd, size_t plen, int depth, struct err *e)
 			cap = cap ? cap * 2 : 4096;
 			while (cap < len + k)
 				cap *= 2;
-			if (!(p = realloc(names, cap))) {
+			p = realloc(names, cap);
+			if (!p) {
 				err_set(e, ERR_LIMIT, "%s: out of memory", w->path);
 				goto out;
 			}
@@ -328,7 +330,9 @@ tree_dir(struct tree_walk *w, int fd, size_t plen, int depth, struct err *e)
 	}
 	closedir(d);
 	d = NULL;
-	if (n && !(list = malloc(n * sizeof *list))) {
+	if (n)
+		list = malloc(n * sizeof *list);
+	if (n && !list) {
 		err_set(e, ERR_LIMIT, "%s: out of memory", w->path);
 		goto out;
 	}
@@ -369,7 +373,9 @@ tree_digest(int dirfd, char out[72], struct err *e)
 {
 	struct tree_walk *w = calloc(1, sizeof *w);
 	int r;
-	if (!w || !(w->links = calloc(TREE_LINKS, sizeof *w->links))) {
+	if (w)
+		w->links = calloc(TREE_LINKS, sizeof *w->links);
+	if (!w || !w->links) {
 		free(w);
 		return err_set(e, ERR_LIMIT, "tree digest: out of memory");
 	}
@@ -390,7 +396,8 @@ tree_digest(int dirfd, char out[72], struct err *e)
 		tree_num(w, 'U', (long long)st.st_uid);
 		tree_num(w, 'G', (long long)st.st_gid);
 		tree_num(w, 't', (long long)st.st_mtim.tv_sec);
-		if ((r = tree_xattrs(w, dirfd, -1, NULL, e)) < 0)
+		r = tree_xattrs(w, dirfd, -1, ".", e);
+		if (r < 0)
 			goto out;
 		sha256_update(&w->h, "\n", 1);
 	}
