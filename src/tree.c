@@ -55,6 +55,7 @@ struct tree_walk {
 	char path[4096 + 256];
 	char xlist[65536];
 	char xval[65536];
+	const char *xnames[TREE_XNAMES];
 	uint8_t chunk[64 << 10];
 };
 
@@ -125,7 +126,7 @@ tree_xcmp(const void *a, const void *b)
 static int
 tree_xattrs(struct tree_walk *w, int fd, int dirfd, const char *name, struct err *e)
 {
-	static const char *names[TREE_XNAMES];
+	const char **names = w->xnames;
 	char proc[320];
 	ssize_t n, off, v;
 	size_t k = 0, i;
