@@ -5,6 +5,8 @@
  *   blobs/sha256/HEX     manifests and configs, verified, immutable
  *   layers/HEX/diff/     one unpacked layer per diff_id, in overlayfs's own format
  *   layers/HEX/size      its uncompressed size (decimal)
+ *   layers/HEX/tree      "sha256:...": its tree's canonical digest at pull time (tree.c), which
+ *                        `system check` compares; absent in layers pulled by older docks
  *   images/HEX.json      image record (HEX = config digest = image ID)
  *   repositories.json    {"name:tag": "sha256:ID", ...}
  *   locks/               flock files: "store" (shared by pulls, exclusive for removal), per-blob ones
