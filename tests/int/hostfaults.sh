@@ -100,7 +100,7 @@ _hf_layer_damage() {
 		python3 -c 'import sys
 f = open(sys.argv[1], "r+b"); b = f.read(1); f.seek(0); f.write(bytes([b[0] ^ 1]))' "$f"
 		touch -r "$T/ref" "$f" ;;
-	mode) chmod u+x,o-r "$f" ;;
+	mode) chmod "$(printf %o $((8#$(stat -c %a "$f") ^ 1)))" "$f" ;; # o+x toggled
 	add)
 		touch -r "$(dirname "$f")" "$T/ref"
 		echo new >"$(dirname "$f")/added-by-hand"
