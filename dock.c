@@ -11,6 +11,7 @@
 #include "src/inflate.c"
 #include "src/tar.c"
 #include "src/layer.c"
+#include "src/tree.c"
 #include "src/net.c"
 #include "src/netlink.c"
 #include "src/nft.c"

@@ -263,6 +263,13 @@ int layer_merge(int srcfd, int dstfd, const struct layer_opts *o, struct err *e)
 /* Sync a whole tree once (syncfs on its filesystem). */
 int layer_sync(int fd, struct err *e);
 
+/* ---------------------------------------------------------------- tree: a layer tree's digest (tree.c) */
+
+/* sha256 of a canonical listing of the tree under dirfd (order, fields and what is left out: see
+ * src/tree.c), "sha256:HEX" in out.  Taken at pull time into layers/HEX/tree; `system check`
+ * compares.  Bounded memory; ERR_LIMIT past 200 levels. */
+int tree_digest(int dirfd, char out[72], struct err *e);
+
 /* ---------------------------------------------------------------- net, tls, http */
 
 struct url {
@@ -454,12 +461,13 @@ int store_image_remove(struct store *s, const char *id, struct err *e);
 char **store_image_list(struct store *s, size_t *count);
 struct json *store_tags_load(struct store *s, struct err *e);
 int store_tag_set(struct store *s, const char *name, const char *id, struct err *e);
-/* `dock system check`: report(ctx, line, repaired) once per problem found */
+/* `dock system check`: report(ctx, line, repaired) once per problem found; repaired -1 is a note */
 struct store_check {
 	int repair;           /* remove what is damaged, and the images needing it */
 	void (*report)(void *ctx, const char *line, int repaired);
 	void *ctx;
 	unsigned problems, repaired, blobs, layers, images;
+	unsigned unverified;  /* layers with no tree digest (pulled by an older dock): report(..., -1) */
 };
 int store_check(struct store *s, struct store_check *c, struct err *e);
 

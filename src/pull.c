@@ -693,7 +693,7 @@ pull_fetch(struct pull *p, struct pipe *pp, struct http_resp *rs, int *fails, ui
 	}
 }
 
-/* Stream one layer's blob into tmpdir/diff; tmpdir then holds diff/ and size. */
+/* Stream one layer's blob into tmpdir/diff; tmpdir then holds diff/, size and tree. */
 static int
 pull_stream(struct pull *p, struct pull_layer *l, int tmpfd, struct err *e)
 {
@@ -751,6 +751,18 @@ pull_stream(struct pull *p, struct pull_layer *l, int tmpfd, struct err *e)
 	snprintf(size, sizeof size, "%llu\n", (unsigned long long)pp.raw_bytes);
 	if (file_write_atomic(tmpfd, "size", size, strlen(size), e) < 0)
 		goto out;
+	{
+		/* what `system check` will compare the tree with; inside the layer's dir, so it lands
+		 * with it at the rename */
+		char tree[80];
+		if (tree_digest(difffd, tree, e) < 0) {
+			err_ctx(e, "layer tree digest");
+			goto out;
+		}
+		strcat(tree, "\n");
+		if (file_write_atomic(tmpfd, "tree", tree, strlen(tree), e) < 0)
+			goto out;
+	}
 	ret = 0;
 out:
 	{

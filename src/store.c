@@ -5,6 +5,8 @@
  *   blobs/sha256/HEX     manifests and configs, verified, immutable
  *   layers/HEX/diff/     one unpacked layer per diff_id, in overlayfs's own format
  *   layers/HEX/size      its uncompressed size (decimal)
+ *   layers/HEX/tree      "sha256:...": its tree's canonical digest at pull time (tree.c), which
+ *                        `system check` compares; absent in layers pulled by older docks
  *   images/HEX.json      image record (HEX = config digest = image ID)
  *   repositories.json    {"name:tag": "sha256:ID", ...}
  *   locks/               flock files: "store" (shared by pulls, exclusive for removal), per-blob ones
@@ -427,7 +429,9 @@ store_tag_set(struct store *s, const char *name, const char *id, struct err *e)
 
 /* What can be verified: blobs are re-hashed against their names; a layer keeps only its unpacked
  * tree (the compressed blob and the tar stream are gone once verified at pull time), so a layer is
- * checked for the shape a committed one always has (diff/ a directory, size a decimal record);
+ * checked for the shape a committed one always has (diff/ a directory, size a decimal record) and
+ * its tree digested again (tree.c) and compared with the digest taken at pull time (layers/HEX/tree;
+ * a layer without one, pulled by an older dock, is noted as unverifiable and not counted damaged);
  * records must parse and point only at things present and sound.  The store lock is taken
  * exclusively, so a pull in progress is waited for and never mistaken for damage. */
 
@@ -598,8 +602,61 @@ chk_blobs(struct store *s, struct store_check *c, struct buf *have, struct buf *
 		closedir(d);
 }
 
+/* A layer found damaged, with why (kept from the walk: the tree digest is not taken twice). */
+struct chk_bad_layer {
+	char name[256];
+	char why[300];
+	int differs; /* its tree is not the one pulled */
+};
+
+/* The tree under layers/NAME/diff against the digest taken at pull time; NULL when they agree or
+ * there is none (*unverified). */
 static const char *
-chk_layer_why(struct store *s, const char *name)
+chk_layer_tree(struct store *s, const char *name, int *unverified, int *differs, char *msg,
+	       size_t mlen)
+{
+	char path[400], want[72], got[72];
+	struct buf tr = {0};
+	struct err e;
+	const char *why = NULL;
+	int fd;
+	snprintf(path, sizeof path, "layers/%s/tree", name);
+	if (file_read(s->fd, path, 128, &tr, &e) < 0) {
+		if (e.code == ERR_SYS && e.sys == ENOENT)
+			*unverified = 1;
+		else
+			why = "tree record unreadable";
+		buf_free(&tr);
+		return why;
+	}
+	snprintf(want, sizeof want, "%.71s", tr.p);
+	if (tr.len != 72 || tr.p[71] != '\n' || !digest_valid(want)) {
+		buf_free(&tr);
+		return "tree record is not a digest";
+	}
+	buf_free(&tr);
+	snprintf(path, sizeof path, "layers/%s/diff", name);
+	fd = openat(s->fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || tree_digest(fd, got, &e) < 0) {
+		if (fd < 0)
+			err_sys(&e, "open diff/");
+		snprintf(msg, mlen, "tree unreadable: %.250s", e.msg);
+		why = msg;
+	} else if (strcmp(got, want)) {
+		why = "content differs from what was pulled";
+		*differs = 1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return why;
+}
+
+/* NULL when sound.  Beyond the shape: the tree is digested again and compared with layers/HEX/tree,
+ * taken at pull time.  A layer pulled by an older dock has no tree record: *unverified is set and
+ * the layer counts as sound (nothing says otherwise; recording a digest now, even under --repair,
+ * would bless whatever happened to it since). */
+static const char *
+chk_layer_why(struct store *s, const char *name, int *unverified, int *differs, char *msg, size_t mlen)
 {
 	char path[400];
 	struct buf sz = {0};
@@ -607,6 +664,7 @@ chk_layer_why(struct store *s, const char *name)
 	struct err e;
 	const char *why = NULL;
 	char *end;
+	*unverified = *differs = 0;
 	snprintf(path, sizeof path, "layers/%s/diff", name);
 	if (!chk_hex64(name))
 		why = "not named by a digest";
@@ -620,22 +678,44 @@ chk_layer_why(struct store *s, const char *name)
 			 (strtoull(sz.p, &end, 10), *end != '\n' || end[1]))
 			why = "size record is not a number";
 	}
+	if (!why)
+		why = chk_layer_tree(s, name, unverified, differs, msg, mlen);
 	buf_free(&sz);
 	return why;
 }
 
-/* Sound layers go to have; damaged ones are reported (and removed) after the images. */
+/* Sound layers go to have, damaged ones to bad (reported, and removed, after the images). */
 static void
-chk_layers(struct store *s, struct store_check *c, struct buf *have)
+chk_layers(struct store *s, struct store_check *c, struct buf *have, struct buf *bad)
 {
 	DIR *d = chk_opendir(s, "layers");
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
+		struct chk_bad_layer b;
+		const char *why;
+		int unverified, differs;
 		if (de->d_name[0] == '.')
 			continue;
 		c->layers++;
-		if (!chk_layer_why(s, de->d_name))
+		why = chk_layer_why(s, de->d_name, &unverified, &differs, b.why, sizeof b.why);
+		if (!why) {
 			chk_add(have, de->d_name);
+			if (unverified) {
+				char line[400];
+				c->unverified++;
+				snprintf(line, sizeof line, "layer sha256:%s: unverifiable (pulled by an older "
+					 "dock; pull it again after rmi to make it checkable)", de->d_name);
+				if (c->report)
+					c->report(c->ctx, line, -1);
+			}
+			continue;
+		}
+		memset(&b, 0, sizeof b);
+		snprintf(b.name, sizeof b.name, "%s", de->d_name);
+		if (why != b.why)
+			snprintf(b.why, sizeof b.why, "%s", why);
+		b.differs = differs;
+		buf_add(bad, &b, sizeof b);
 	}
 	if (d)
 		closedir(d);
@@ -767,12 +847,12 @@ int
 store_check(struct store *s, struct store_check *c, struct err *e)
 {
 	struct buf blobs = {0}, badblobs = {0}, layers = {0}, used = {0},
-		   keep = {0}, good = {0};
+		   keep = {0}, good = {0}, badlayers = {0};
 	char **ids;
 	size_t n, i;
 	DIR *d;
 	struct dirent *de;
-	c->problems = c->repaired = c->blobs = c->layers = c->images = 0;
+	c->problems = c->repaired = c->blobs = c->layers = c->images = c->unverified = 0;
 	if (store_lock_all(s, 1, e) < 0)
 		return -1;
 	buf_adds(&blobs, "");
@@ -782,7 +862,7 @@ store_check(struct store *s, struct store_check *c, struct err *e)
 	buf_adds(&good, "");
 	chk_leftovers(s, c);
 	chk_blobs(s, c, &blobs, &badblobs);
-	chk_layers(s, c, &layers);
+	chk_layers(s, c, &layers, &badlayers);
 	ids = store_image_list(s, &n);
 	for (i = 0; i < n; i++) {
 		const char *hex = ids[i] + 7;
@@ -822,7 +902,6 @@ store_check(struct store *s, struct store_check *c, struct err *e)
 	d = chk_opendir(s, "layers");
 	while (d && (de = readdir(d))) {
 		char path[400];
-		const char *why;
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof path, "layers/%s", de->d_name);
@@ -837,9 +916,18 @@ store_check(struct store *s, struct store_check *c, struct err *e)
 					   "layer %s: used only by removed images", de->d_name);
 			continue;
 		}
-		why = chk_layer_why(s, de->d_name);
-		chk_report(c, c->repair && !chk_has(&keep, de->d_name) && chk_remove(s, path) == 0,
-			   "layer %s: %s", de->d_name, why ? why : "damaged");
+		{
+			const struct chk_bad_layer *b = NULL;
+			int fixed;
+			for (i = 0; i + sizeof *b <= badlayers.len; i += sizeof *b)
+				if (!strcmp(((const struct chk_bad_layer *)(badlayers.p + i))->name, de->d_name))
+					b = (const struct chk_bad_layer *)(badlayers.p + i);
+			fixed = c->repair && !chk_has(&keep, de->d_name) && chk_remove(s, path) == 0;
+			if (b && b->differs)
+				chk_report(c, fixed, "layer sha256:%s (%s)", de->d_name, b->why);
+			else
+				chk_report(c, fixed, "layer %s: %s", de->d_name, b ? b->why : "damaged");
+		}
 	}
 	if (d)
 		closedir(d);
@@ -847,6 +935,7 @@ store_check(struct store *s, struct store_check *c, struct err *e)
 	chk_containers(s, c, &good);
 	buf_free(&blobs);
 	buf_free(&badblobs);
+	buf_free(&badlayers);
 	buf_free(&layers);
 	buf_free(&used);
 	buf_free(&keep);

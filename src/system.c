@@ -189,14 +189,15 @@ static void
 sys_check_line(void *ctx, const char *line, int repaired)
 {
 	(void)ctx;
-	printf("%s%s\n", repaired ? "removed: " : "damaged: ", line);
+	printf("%s%s\n", repaired < 0 ? "note: " : repaired ? "removed: " : "damaged: ", line);
 }
 
 static const char sys_check_usage[] =
 	"Usage: dock system check [--repair]\n\n"
-	"Verify the store: every blob against its digest, every layer's shape, every record and\n"
-	"what it refers to, and leftovers of interrupted commands.  One line per problem; exits 1\n"
-	"when something is damaged (with --repair: when something could not be removed).\n\n"
+	"Verify the store: every blob against its digest, every layer's tree against the digest\n"
+	"taken when it was pulled, every record and what it refers to, and leftovers of interrupted\n"
+	"commands.  One line per problem (\"note:\" lines are not problems); exits 1 when something\n"
+	"is damaged (with --repair: when something could not be removed).\n\n"
 	"Options:\n"
 	"      --repair   remove what is damaged, and the images that need it\n";
 

@@ -88,6 +88,97 @@ t_hostfault_check_and_repair() {
 	_hf_check_clean || return 1
 }
 
+# _hf_layer_damage KIND DIR: one kind of damage to a layer's tree, with the mtimes it disturbs put
+# back (so only the named change is there to be found)
+_hf_layer_damage() {
+	local d=$2 f
+	f=$(find "$d" -type f -size +1c -links 1 | sort | head -1)
+	[ -n "$f" ] || return 1
+	case $1 in
+	content) # same size, same mtime, one byte different
+		touch -r "$f" "$T/ref"
+		python3 -c 'import sys
+f = open(sys.argv[1], "r+b"); b = f.read(1); f.seek(0); f.write(bytes([b[0] ^ 1]))' "$f"
+		touch -r "$T/ref" "$f" ;;
+	mode) chmod "$(printf %o $((8#$(stat -c %a "$f") ^ 1)))" "$f" ;; # o+x toggled
+	add)
+		touch -r "$(dirname "$f")" "$T/ref"
+		echo new >"$(dirname "$f")/added-by-hand"
+		touch -r "$T/ref" "$(dirname "$f")" ;;
+	remove)
+		touch -r "$(dirname "$f")" "$T/ref"
+		rm "$f"
+		touch -r "$T/ref" "$(dirname "$f")" ;;
+	esac
+}
+
+# a layer's tree changed on disk after the pull: each kind is found by `system check` (exit 1),
+# removed with the image by --repair, and a pull brings it back whole
+_hf_layer_tree_round() {
+	local kind=$1 img l i
+	img=$(jq -r ".\"$REG/layered:latest\"" "$DOCK_ROOT/repositories.json")
+	l=$(jq -r '.Layers[0].DiffID' "$DOCK_ROOT/images/${img#sha256:}.json")
+	_hf_layer_damage "$kind" "$DOCK_ROOT/layers/${l#sha256:}/diff" || flunk "no file to damage"
+	expect_fail_rc 1 dock system check || return 1
+	assert_contains "$OUT" "damaged: layer $l (content differs from what was pulled)" "$kind"
+	expect_ok dock system check --repair || return 1
+	assert_contains "$OUT" "removed: layer $l (content differs from what was pulled)" "$kind"
+	assert_contains "$OUT" "removed: image $img" "$kind"
+	_hf_check_clean "repair ($kind)" || return 1
+	assert_no_file "$DOCK_ROOT/layers/${l#sha256:}"
+	expect_ok dock pull -q "$REG/layered" || return 1
+	_hf_check_clean "pull after repair ($kind)" || return 1
+	for i in $(jq -r '.Layers[].DiffID' "$DOCK_ROOT/images/${img#sha256:}.json"); do
+		assert_file "$DOCK_ROOT/layers/${i#sha256:}/tree"
+	done
+}
+
+t_hostfault_layer_tree() {
+	local kind l img
+	expect_ok dock pull -q "$REG/layered" || return 1
+	expect_ok dock pull -q "$REG/busybox" || return 1
+	_hf_check_clean || return 1
+	for kind in content mode add remove; do
+		_hf_layer_tree_round "$kind" || return 1
+	done
+	# a layer pulled by an older dock (no tree record) is noted, not damaged, and left alone
+	img=$(jq -r ".\"$REG/busybox:latest\"" "$DOCK_ROOT/repositories.json")
+	l=$(jq -r '.Layers[0].DiffID' "$DOCK_ROOT/images/${img#sha256:}.json")
+	rm "$DOCK_ROOT/layers/${l#sha256:}/tree"
+	expect_ok dock system check || return 1
+	assert_contains "$OUT" "note: layer $l: unverifiable (pulled by an older dock"
+	assert_contains "$OUT" ": no problems"
+	expect_ok dock system check --repair || return 1
+	assert_no_file "$DOCK_ROOT/layers/${l#sha256:}/tree"
+	assert_file "$DOCK_ROOT/layers/${l#sha256:}/diff/bin/busybox"
+	# a tree record that is not a digest is damage
+	echo nonsense >"$DOCK_ROOT/layers/${l#sha256:}/tree"
+	expect_fail_rc 1 dock system check || return 1
+	assert_contains "$OUT" "damaged: layer ${l#sha256:}: tree record is not a digest"
+}
+
+# the same on a rootless store (user.overlay xattrs, files the owner must open up to read)
+t_hostfault_layer_tree_rootless() {
+	local R=$T/rl u=nobody
+	mkdir -p "$R/bin" "$R/home"
+	cp "$DOCK" "$R/bin/dock"
+	cp "$CA_FILE" "$R/ca.crt"
+	chmod 755 "$R" "$R/bin" "$R/bin/dock"
+	chmod 644 "$R/ca.crt"
+	chown "$u" "$R/home"
+	# shellcheck disable=SC2317 # called through the helpers
+	dock() {
+		(cd "$R/home" && setpriv --reuid="$u" --regid="$(id -g "$u")" --clear-groups \
+			env HOME="$R/home" DOCK_ROOT="$R/home/root" DOCK_CA_FILE="$R/ca.crt" PATH="$PATH" \
+			"$R/bin/dock" "$@")
+	}
+	export DOCK_ROOT=$R/home/root
+	expect_ok dock pull -q "$REG/layered" || return 1
+	_hf_check_clean || return 1
+	_hf_layer_tree_round mode || return 1
+	_hf_layer_tree_round content || return 1
+}
+
 t_hostfault_kill_pull() {
 	local i t0 dur ms pid nlayers state out line
 	local -A seen=()
