@@ -15,6 +15,7 @@
 #include "src/inflate.c"
 #include "src/tar.c"
 #include "src/layer.c"
+#include "src/tree.c"
 #include "src/net.c"
 #include "src/tls.c"
 #include "src/http.c"
