@@ -848,6 +848,12 @@ run_child(void *arg)
 	char root[300];
 	int rootfd, i;
 
+	/* the container starts with default dispositions whatever dock's caller ignored: a shell's
+	 * background job ignores SIGINT, and a shell started with a signal ignored cannot trap it.
+	 * Handlers go too (exec would drop them, but --init's PID 1 never execs). */
+	for (i = 1; i < NSIG; i++)
+		if (i != SIGKILL && i != SIGSTOP)
+			signal(i, SIG_DFL);
 	if (setsid() < 0)
 		run_fail(RUN_STAGE_SETUP, errno, "setsid");
 	run_setup_oom(s);
