@@ -250,6 +250,8 @@ struct exec_spec {
 	uint64_t caps;
 	struct sock_filter *prog;
 	size_t proglen; /* 0: no seccomp */
+	struct run_ulimit ulimits[16]; /* the container's --ulimit (DockSpec.Limits.Ulimits) */
+	size_t nulimits;
 };
 
 static const char *
@@ -387,6 +389,9 @@ exec_child(struct exec_spec *s)
 		memcpy(env, s->env, n * sizeof *env);
 		env[n] = xasprintf("HOME=%s", u.home[0] ? u.home : "/");
 	}
+	/* as the container's command has them; raising one may need a capability dropped next */
+	if (run_ulimits_apply(s->ulimits, s->nulimits, &e) < 0)
+		exec_fail(EXEC_STAGE_SETUP, 0, "%s", e.msg);
 	if (confine_drop(s->caps, &u, s->rootless, NULL, &e) < 0)
 		exec_fail(EXEC_STAGE_SETUP, 0, "%s%s", e.msg,
 			  s->rootless && !strncmp(e.msg, "setuid", 6)
@@ -708,6 +713,15 @@ cmd_exec(int argc, char **argv)
 	s.user = user ? user : t.user;
 	s.workdir = workdir ? workdir : t.workdir;
 	s.caps = privileged ? ~0ULL >> 23 : t.caps;
+	{
+		const struct jv *ul = json_get(json_get(json_get(json_root(t.cfg), "DockSpec"), "Limits"),
+					       "Ulimits");
+		size_t u;
+		for (u = 0; u < json_len(ul) && s.nulimits < sizeof s.ulimits / sizeof *s.ulimits; u++)
+			if (json_str(json_at(ul, u)) &&
+			    run_ulimit_parse(json_str(json_at(ul, u)), &s.ulimits[s.nulimits++], &e) < 0)
+				die("exec: the container's %s", e.msg);
+	}
 	if (t.seccomp && !privileged) {
 		/* the container's own profile (--security-opt seccomp=FILE), as its PID 1 has it */
 		const char *prof = json_getstr(json_get(json_root(t.cfg), "DockSpec"), "SeccompProfile");
