@@ -350,7 +350,7 @@ exec_child(struct exec_spec *s)
 	struct user_ids u;
 	struct err e = {0};
 	sigset_t none;
-	int rootfd, slave = -1, sig, i;
+	int rootfd, sig, i;
 	char **env = s->env;
 
 	exec_check(EXEC_STAGE_DOCK, fchdir(s->t->rootfd) == 0 && chroot(".") == 0 && chdir("/") == 0,
@@ -362,7 +362,7 @@ exec_child(struct exec_spec *s)
 	close(rootfd);
 	exec_check(EXEC_STAGE_DOCK, setsid() >= 0, "setsid");
 	if (s->tty) {
-		slave = exec_open_pty(s, u.uid);
+		int slave = exec_open_pty(s, u.uid);
 		exec_check(EXEC_STAGE_SETUP, ioctl(slave, TIOCSCTTY, 0) == 0, "controlling terminal");
 		for (i = 0; i < 3; i++)
 			exec_check(EXEC_STAGE_DOCK, dup2(slave, i) == i, "dup2");
