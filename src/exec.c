@@ -679,6 +679,14 @@ cmd_exec(int argc, char **argv)
 			user = v;
 		} else if ((v = exec_optval(argc, argv, &i, "-w", "--workdir"))) {
 			workdir = v;
+		} else if (!strcmp(a, "--detach-keys") || !strncmp(a, "--detach-keys=", 14)) {
+			/* checked as Docker does; an exec's terminal has no detaching of its own */
+			unsigned char k[16];
+			size_t nk;
+			if (!a[13] && i + 1 >= argc)
+				die("exec: option %s needs a value", a);
+			if (run_detach_keys_parse(a[13] ? a + 14 : argv[++i], k, sizeof k, &nk, &e) < 0)
+				die("exec: %s", e.msg);
 		} else if (!strcmp(a, "--interactive")) {
 			s.interactive = 1;
 		} else if (!strcmp(a, "--tty")) {

@@ -604,6 +604,42 @@ run_setup_privileged_dev(const struct run_spec *s, int rootfd)
 	close(ctr);
 }
 
+/* ---------------------------------------------------------------- --detach-keys */
+
+/* Docker's syntax: comma-separated keys, each a single character or ctrl-X for X in a-z @ [ \\ ]
+ * ^ _ (any case).  "" leaves keys as they are (Docker: the default). */
+int
+run_detach_keys_parse(const char *v, unsigned char *keys, size_t max, size_t *n, struct err *e)
+{
+	static const char ctrl_more[] = "@[\\]^_";
+	const char *p = v;
+	size_t k = 0;
+	if (!*v)
+		return 0;
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		char c = len != 6 ? 0 : p[5] >= 'A' && p[5] <= 'Z' ? (char)(p[5] - 'A' + 'a') : p[5];
+		const char *m = c ? strchr(ctrl_more, c) : NULL;
+		if (k == max)
+			return err_set(e, ERR_USAGE, "invalid detach keys (%s): too long a sequence", v);
+		if (len == 1)
+			keys[k++] = (unsigned char)*p;
+		else if (len == 6 && !strncasecmp(p, "ctrl-", 5) && c >= 'a' && c <= 'z')
+			keys[k++] = (unsigned char)(c - 'a' + 1);
+		else if (len == 6 && !strncasecmp(p, "ctrl-", 5) && m)
+			keys[k++] = (unsigned char)(m == ctrl_more ? 0 : 27 + (m - ctrl_more - 1));
+		else
+			return err_set(e, ERR_USAGE, "invalid detach keys (%s): Unknown character: '%.*s'", v,
+				       (int)len, p);
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	*n = k;
+	return 0;
+}
+
 /* ---------------------------------------------------------------- the setup child */
 
 static const char *const run_masked[] = {

@@ -601,6 +601,15 @@ run_parse(struct run_args *a, int argc, char **argv)
 			a->lim.blkio_weight = (uint16_t)atoi(v);
 		else if ((v = run_optval(argc, argv, &i, NULL, "--ulimit")))
 			run_ulimit(a, v);
+		else if ((v = run_optval(argc, argv, &i, NULL, "--detach-keys"))) {
+			/* checked as Docker does; they serve `dock attach` and `start -a`, as a
+			 * foreground run (and -d) has no attached client to detach */
+			unsigned char k[16];
+			size_t nk;
+			struct err ke = {0};
+			if (run_detach_keys_parse(v, k, sizeof k, &nk, &ke) < 0)
+				die("%s", ke.msg);
+		}
 		else if ((v = run_optval(argc, argv, &i, NULL, "--device")))
 			run_device(a, v);
 		else if ((v = run_optval(argc, argv, &i, NULL, "--oom-score-adj"))) {
