@@ -959,6 +959,13 @@ int run_walk(int rootfd, const char *path, int flags);
 /* Write text to a /proc file (uid_map, setgroups, oom_score_adj, ...), opened first and checked to
  * be on procfs: ERR_UNSAFE for anything else put in its place (a bind mount, a link). */
 int run_proc_write(const char *path, const char *text, struct err *e);
+/* --ulimit NAME=SOFT[:HARD], Docker's names and words: ERR_USAGE with Docker's message. */
+int run_ulimit_parse(const char *v, struct run_ulimit *u, struct err *e);
+/* setrlimit each, in order (in a process about to exec a container's command). */
+int run_ulimits_apply(const struct run_ulimit *u, size_t n, struct err *e);
+/* --detach-keys KEYS (Docker's syntax) into keys[0..*n): ERR_USAGE with Docker's words (keys
+ * then undefined). */
+int run_detach_keys_parse(const char *v, unsigned char *keys, size_t max, size_t *n, struct err *e);
 int run_spawn(struct run_spec *s, struct run_proc *rp, struct err *e);
 int run_go(struct run_proc *rp, int *status, struct err *e);
 int run_userns_open(struct err *e);

@@ -971,10 +971,9 @@ cg_dev_prog(const struct cg_dev_rule *rules, size_t n, struct bpf_insn *out, siz
 	I(BPF_LDX | BPF_W | BPF_MEM, 5, 1, 8, 0);
 	for (i = n; i-- > 0;) {
 		const struct cg_dev_rule *r = &rules[i];
-		int has_type = r->type != 'a', has_acc = (r->access & CG_DEV_RWM) != CG_DEV_RWM;
-		int has_maj = r->type != 'a' && r->major >= 0, has_min = r->type != 'a' && r->minor >= 0;
-		size_t len = (size_t)has_type + 3 * (size_t)has_acc + (size_t)has_maj + (size_t)has_min + 2;
-		size_t end = pc + len;
+		size_t has_type = r->type != 'a', has_acc = (r->access & CG_DEV_RWM) != CG_DEV_RWM;
+		size_t has_maj = r->type != 'a' && r->major >= 0, has_min = r->type != 'a' && r->minor >= 0;
+		size_t len = has_type + 3 * has_acc + has_maj + has_min + 2, end = pc + len;
 		if (has_type)
 			I(BPF_JMP | BPF_JNE | BPF_K, 2, 0, end - pc - 1,
 			  r->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR);
@@ -1179,7 +1178,7 @@ cg_remove(struct cg *c, int wait_ms, struct err *e)
 		char *slash;
 		if (!h->dir[0])
 			continue;
-		while (!(gone = rmdir(h->dir) == 0 || errno == ENOENT) && errno == EBUSY && waited < wait_ms) {
+		while (!(gone = (rmdir(h->dir) == 0 || errno == ENOENT)) && errno == EBUSY && waited < wait_ms) {
 			cg_sleep_ms(10);
 			waited += 10;
 		}

@@ -250,6 +250,8 @@ struct exec_spec {
 	uint64_t caps;
 	struct sock_filter *prog;
 	size_t proglen; /* 0: no seccomp */
+	struct run_ulimit ulimits[16]; /* the container's --ulimit (DockSpec.Limits.Ulimits) */
+	size_t nulimits;
 };
 
 static const char *
@@ -348,7 +350,7 @@ exec_child(struct exec_spec *s)
 	struct user_ids u;
 	struct err e = {0};
 	sigset_t none;
-	int rootfd, slave = -1, sig, i;
+	int rootfd, sig, i;
 	char **env = s->env;
 
 	exec_check(EXEC_STAGE_DOCK, fchdir(s->t->rootfd) == 0 && chroot(".") == 0 && chdir("/") == 0,
@@ -360,7 +362,7 @@ exec_child(struct exec_spec *s)
 	close(rootfd);
 	exec_check(EXEC_STAGE_DOCK, setsid() >= 0, "setsid");
 	if (s->tty) {
-		slave = exec_open_pty(s, u.uid);
+		int slave = exec_open_pty(s, u.uid);
 		exec_check(EXEC_STAGE_SETUP, ioctl(slave, TIOCSCTTY, 0) == 0, "controlling terminal");
 		for (i = 0; i < 3; i++)
 			exec_check(EXEC_STAGE_DOCK, dup2(slave, i) == i, "dup2");
@@ -387,6 +389,9 @@ exec_child(struct exec_spec *s)
 		memcpy(env, s->env, n * sizeof *env);
 		env[n] = xasprintf("HOME=%s", u.home[0] ? u.home : "/");
 	}
+	/* as the container's command has them; raising one may need a capability dropped next */
+	if (run_ulimits_apply(s->ulimits, s->nulimits, &e) < 0)
+		exec_fail(EXEC_STAGE_SETUP, 0, "%s", e.msg);
 	if (confine_drop(s->caps, &u, s->rootless, NULL, &e) < 0)
 		exec_fail(EXEC_STAGE_SETUP, 0, "%s%s", e.msg,
 			  s->rootless && !strncmp(e.msg, "setuid", 6)
@@ -674,6 +679,14 @@ cmd_exec(int argc, char **argv)
 			user = v;
 		} else if ((v = exec_optval(argc, argv, &i, "-w", "--workdir"))) {
 			workdir = v;
+		} else if (!strcmp(a, "--detach-keys") || !strncmp(a, "--detach-keys=", 14)) {
+			/* checked as Docker does; an exec's terminal has no detaching of its own */
+			unsigned char k[16];
+			size_t nk;
+			if (!a[13] && i + 1 >= argc)
+				die("exec: option %s needs a value", a);
+			if (run_detach_keys_parse(a[13] ? a + 14 : argv[++i], k, sizeof k, &nk, &e) < 0)
+				die("exec: %s", e.msg);
 		} else if (!strcmp(a, "--interactive")) {
 			s.interactive = 1;
 		} else if (!strcmp(a, "--tty")) {
@@ -708,6 +721,15 @@ cmd_exec(int argc, char **argv)
 	s.user = user ? user : t.user;
 	s.workdir = workdir ? workdir : t.workdir;
 	s.caps = privileged ? ~0ULL >> 23 : t.caps;
+	{
+		const struct jv *ul = json_get(json_get(json_get(json_root(t.cfg), "DockSpec"), "Limits"),
+					       "Ulimits");
+		size_t u;
+		for (u = 0; u < json_len(ul) && s.nulimits < sizeof s.ulimits / sizeof *s.ulimits; u++)
+			if (json_str(json_at(ul, u)) &&
+			    run_ulimit_parse(json_str(json_at(ul, u)), &s.ulimits[s.nulimits++], &e) < 0)
+				die("exec: the container's %s", e.msg);
+	}
 	if (t.seccomp && !privileged) {
 		/* the container's own profile (--security-opt seccomp=FILE), as its PID 1 has it */
 		const char *prof = json_getstr(json_get(json_root(t.cfg), "DockSpec"), "SeccompProfile");

@@ -332,9 +332,9 @@ image_gc_layers(struct store *st, const char *verb, int64_t *freed, struct err *
 		if (store_image_read(st, ids[i], &b, &ignore) == 0 && (j = json_parse(b.p, b.len, &ignore))) {
 			const struct jv *ls = json_get(json_root(j), "Layers");
 			for (k = 0; k < json_len(ls); k++) {
-				const char *d = json_getstr(json_at(ls, k), "DiffID");
-				if (d) {
-					buf_adds(&used, d);
+				const char *diff = json_getstr(json_at(ls, k), "DiffID");
+				if (diff) {
+					buf_adds(&used, diff);
 					buf_addc(&used, '\n');
 				}
 			}

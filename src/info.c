@@ -90,21 +90,17 @@ info_overlay(const char *scratch, int in_userns)
 			_exit(1);
 		if (in_userns) {
 			char map[64];
-			int fd = open("/proc/self/setgroups", O_WRONLY);
-			if (fd >= 0 && write(fd, "deny", 4) < 0)
+			struct err e = {0};
+			/* a kernel without setgroups (before 3.19) maps without it */
+			if (run_proc_write("/proc/self/setgroups", "deny", &e) < 0 &&
+			    !(e.code == ERR_SYS && e.sys == ENOENT))
 				_exit(1);
-			if (fd >= 0)
-				close(fd);
 			snprintf(map, sizeof map, "0 %u 1", (unsigned)uid);
-			fd = open("/proc/self/uid_map", O_WRONLY);
-			if (fd < 0 || write(fd, map, strlen(map)) < 0)
+			if (run_proc_write("/proc/self/uid_map", map, &e) < 0)
 				_exit(1);
-			close(fd);
 			snprintf(map, sizeof map, "0 %u 1", (unsigned)gid);
-			fd = open("/proc/self/gid_map", O_WRONLY);
-			if (fd < 0 || write(fd, map, strlen(map)) < 0)
+			if (run_proc_write("/proc/self/gid_map", map, &e) < 0)
 				_exit(1);
-			close(fd);
 		}
 		mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
 		snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s%s", dirs[0], dirs[1],

@@ -522,18 +522,104 @@ lc_write_all(int fd, const char *p, size_t n)
 
 #define LC_DETACHED (-2)
 
+/* --detach-keys: the sequence that leaves an attached terminal, Docker's ctrl-p ctrl-q unless
+ * told otherwise. */
+static unsigned char lc_keys[16] = {0x10, 0x11};
+static size_t lc_nkeys = 2;
+
+static void
+lc_detach_keys(const char *cmd, const char *v)
+{
+	struct err e = {0};
+	if (run_detach_keys_parse(v, lc_keys, sizeof lc_keys, &lc_nkeys, &e) < 0)
+		die("%s: %s", cmd, e.msg);
+}
+
+/* --detach-keys KEYS or --detach-keys=KEYS at argv[*i]: 1 when it was that option. */
+static int
+lc_detach_keys_opt(const char *cmd, int argc, char **argv, int *i)
+{
+	if (!strncmp(argv[*i], "--detach-keys=", 14)) {
+		lc_detach_keys(cmd, argv[*i] + 14);
+		return 1;
+	}
+	if (strcmp(argv[*i], "--detach-keys"))
+		return 0;
+	if (*i + 1 >= argc)
+		die("%s: flag needs an argument: --detach-keys", cmd);
+	lc_detach_keys(cmd, argv[++*i]);
+	return 1;
+}
+
+/* Our input with the detach keys taken out: a key of the sequence is held back until the next
+ * byte says whether the whole sequence follows (then it is dropped) or not (then it goes on). */
+struct lc_in {
+	int sock;
+	size_t matched;               /* keys held back */
+	size_t n;
+	char out[RUN_FRAME_MAX];
+};
+
+static int
+lc_in_put(struct lc_in *f, char c)
+{
+	if (f->n == sizeof f->out) {
+		if (run_frame_send(f->sock, 'I', f->out, f->n) < 0)
+			return -1;
+		f->n = 0;
+	}
+	f->out[f->n++] = c;
+	return 0;
+}
+
+/* 1: the sequence was typed; 0: all passed on; -1: the connection failed. */
+static int
+lc_in_feed(struct lc_in *f, const char *p, size_t n)
+{
+	size_t k, j;
+	for (k = 0; k < n; k++) {
+		if ((unsigned char)p[k] == lc_keys[f->matched]) {
+			if (++f->matched < lc_nkeys)
+				continue;
+			f->matched = 0;
+			if (f->n && run_frame_send(f->sock, 'I', f->out, f->n) < 0)
+				return -1;
+			f->n = 0;
+			return 1;
+		}
+		/* not the sequence after all: what was held back goes first */
+		for (j = 0; j < f->matched; j++)
+			if (lc_in_put(f, (char)lc_keys[j]) < 0)
+				return -1;
+		if (f->matched && (unsigned char)p[k] == lc_keys[0]) {
+			f->matched = 1;
+			continue;
+		}
+		f->matched = 0;
+		if (lc_in_put(f, p[k]) < 0)
+			return -1;
+	}
+	if (f->n && run_frame_send(f->sock, 'I', f->out, f->n) < 0)
+		return -1;
+	f->n = 0;
+	return 0;
+}
+
 /* A client of the supervisor's attach.sock (runcmd.c): the container's output to ours, our stdin
- * to it (in), until the container exits.  Returns its status, LC_DETACHED after ctrl-p ctrl-q
+ * to it (in), until the container exits.  Returns its status, LC_DETACHED after the detach keys
  * (with tty), or -1 when the connection ended without a status. */
 static int
 lc_attach_loop(int sock, int in, int tty, int proxy)
 {
 	static char buf[RUN_FRAME_MAX];
+	static struct lc_in keys;
 	struct termios saved;
 	struct sigaction sa;
-	int raw = 0, status = -1, ctrlp = 0;
+	int raw = 0, status = -1;
 	static const int proxied[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 	size_t i;
+	keys.sock = sock;
+	keys.matched = keys.n = 0;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = lc_on_signal; /* no SA_RESTART: poll wakes up to pass it on */
 	if (tty && isatty(0)) {
@@ -592,27 +678,27 @@ lc_attach_loop(int sock, int in, int tty, int proxy)
 			if (r < 0 && errno == EINTR)
 				continue;
 			if (r <= 0) {
+				/* keys held back were not the sequence after all */
+				if (keys.matched)
+					run_frame_send(sock, 'I', (const char *)lc_keys, keys.matched);
+				keys.matched = 0;
 				run_frame_send(sock, 'E', NULL, 0);
 				in = 0;
 				continue;
 			}
-			if (tty) { /* the detach keys, ctrl-p ctrl-q, as Docker's default */
-				ssize_t k, out = 0;
-				for (k = 0; k < r; k++) {
-					if (ctrlp && buf[k] == 0x11) {
-						if (k > out + 1)
-							run_frame_send(sock, 'I', buf + out, (size_t)(k - 1 - out));
-						status = LC_DETACHED;
-						goto done;
-					}
-					ctrlp = buf[k] == 0x10;
+			if (tty) { /* the detach keys (a terminal's only: a pipe's bytes are data) */
+				int d = lc_in_feed(&keys, buf, (size_t)r);
+				if (d < 0)
+					break;
+				if (d) {
+					status = LC_DETACHED;
+					break;
 				}
-			}
-			if (run_frame_send(sock, 'I', buf, (size_t)r) < 0)
+			} else if (run_frame_send(sock, 'I', buf, (size_t)r) < 0) {
 				break;
+			}
 		}
 	}
-done:
 	if (raw)
 		tcsetattr(0, TCSADRAIN, &saved);
 	return status;
@@ -679,6 +765,8 @@ cmd_attach(int argc, char **argv)
 				  "Attach your terminal to a running container's output, and its input when it "
 				  "was\ncreated with -i.  With a terminal (-t), ctrl-p ctrl-q detaches.\n\n"
 				  "Options:\n"
+				  "      --detach-keys KEYS  the keys that detach instead of ctrl-p,ctrl-q: a "
+				  "character\n                      or ctrl-X (a-z @ [ \\ ] ^ _), comma-separated\n"
 				  "      --no-stdin      do not attach standard input\n"
 				  "      --sig-proxy     pass the signals dock gets to the container (default "
 				  "true;\n                      not with a terminal)\n");
@@ -690,7 +778,7 @@ cmd_attach(int argc, char **argv)
 			proxy = 1;
 		else if (!strcmp(argv[i], "--sig-proxy=false"))
 			proxy = 0;
-		else if (!strcmp(argv[i], "--detach-keys=ctrl-p,ctrl-q"))
+		else if (lc_detach_keys_opt("attach", argc, argv, &i))
 			;
 		else
 			die("attach: unknown option %s (see 'dock attach --help')", argv[i]);
@@ -785,7 +873,9 @@ cmd_start(int argc, char **argv)
 				  "Options:\n"
 				  "  -a, --attach        attach to its output until it stops, and exit with its "
 				  "status\n"
-				  "  -i, --interactive   attach its standard input too (created with -i)\n");
+				  "  -i, --interactive   attach its standard input too (created with -i)\n"
+				  "      --detach-keys KEYS  the keys that detach from a terminal instead of "
+				  "ctrl-p,ctrl-q\n");
 	die_status = 125;
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-a") || !strcmp(argv[i], "--attach"))
@@ -794,6 +884,8 @@ cmd_start(int argc, char **argv)
 			interactive = 1;
 		else if (!strcmp(argv[i], "-ai") || !strcmp(argv[i], "-ia"))
 			attach = interactive = 1;
+		else if (lc_detach_keys_opt("start", argc, argv, &i))
+			;
 		else
 			die("start: unknown option %s", argv[i]);
 	}

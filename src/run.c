@@ -412,14 +412,58 @@ run_setup_oom(const struct run_spec *s)
 				 ? " (lowering it below the current value needs CAP_SYS_RESOURCE)" : "");
 }
 
-/* --ulimit: setrlimit in the setup process, inherited by the command.  Raising a hard limit needs
- * CAP_SYS_RESOURCE, which root may lack (in a sandbox): said plainly, with the limit in force. */
-static void
-run_setup_rlimits(const struct run_spec *s)
+/* --ulimit NAME=SOFT[:HARD] with Docker's names and words (-1: unlimited). */
+int
+run_ulimit_parse(const char *v, struct run_ulimit *u, struct err *e)
+{
+	static const struct {
+		const char *name;
+		int res;
+	} names[] = {
+		{"as", RLIMIT_AS}, {"core", RLIMIT_CORE}, {"cpu", RLIMIT_CPU}, {"data", RLIMIT_DATA},
+		{"fsize", RLIMIT_FSIZE}, {"locks", RLIMIT_LOCKS}, {"memlock", RLIMIT_MEMLOCK},
+		{"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE}, {"nofile", RLIMIT_NOFILE},
+		{"nproc", RLIMIT_NPROC}, {"rss", RLIMIT_RSS}, {"rtprio", RLIMIT_RTPRIO},
+		{"rttime", RLIMIT_RTTIME}, {"sigpending", RLIMIT_SIGPENDING}, {"stack", RLIMIT_STACK},
+	};
+	const char *eq = strchr(v, '=');
+	char *end;
+	size_t i;
+	if (!eq || eq == v || !eq[1])
+		return err_set(e, ERR_USAGE, "invalid ulimit argument: %s", v);
+	for (i = 0; i < sizeof names / sizeof *names; i++)
+		if (strlen(names[i].name) == (size_t)(eq - v) && !strncmp(v, names[i].name, (size_t)(eq - v)))
+			break;
+	if (i == sizeof names / sizeof *names)
+		return err_set(e, ERR_USAGE, "invalid ulimit type: %.*s", (int)(eq - v), v);
+	snprintf(u->name, sizeof u->name, "%s", names[i].name);
+	u->resource = names[i].res;
+	errno = 0;
+	u->soft = strtoll(eq + 1, &end, 10);
+	if (errno || end == eq + 1 || (*end && *end != ':') || u->soft < -1)
+		return err_set(e, ERR_USAGE, "invalid ulimit argument: %s", v);
+	u->hard = u->soft;
+	if (*end == ':') {
+		const char *h = end + 1;
+		u->hard = strtoll(h, &end, 10);
+		if (errno || end == h || *end || u->hard < -1)
+			return err_set(e, ERR_USAGE, "invalid ulimit argument: %s", v);
+	}
+	if (u->hard >= 0 && (u->soft < 0 || u->soft > u->hard))
+		return err_set(e, ERR_USAGE,
+			       "ulimit soft limit must be less than or equal to hard limit: %lld > %lld",
+			       (long long)u->soft, (long long)u->hard);
+	return 0;
+}
+
+/* setrlimit in the process that execs the command (run's setup, exec's last child).  Raising a
+ * hard limit needs CAP_SYS_RESOURCE, which root may lack (in a sandbox): said plainly. */
+int
+run_ulimits_apply(const struct run_ulimit *ul, size_t n, struct err *e)
 {
 	size_t i;
-	for (i = 0; i < s->nulimits; i++) {
-		const struct run_ulimit *u = &s->ulimits[i];
+	for (i = 0; i < n; i++) {
+		const struct run_ulimit *u = &ul[i];
 		struct rlimit r, cur;
 		r.rlim_cur = u->soft < 0 ? RLIM_INFINITY : (rlim_t)u->soft;
 		r.rlim_max = u->hard < 0 ? RLIM_INFINITY : (rlim_t)u->hard;
@@ -432,12 +476,22 @@ run_setup_rlimits(const struct run_spec *s)
 				snprintf(hard, sizeof hard, "unlimited");
 			else
 				snprintf(hard, sizeof hard, "%llu", (unsigned long long)cur.rlim_max);
-			run_fail(RUN_STAGE_SETUP, 0, "--ulimit %s: cannot raise the hard limit above %s here "
-				 "(raising it needs CAP_SYS_RESOURCE%s)", u->name, hard,
-				 u->resource == RLIMIT_NOFILE ? ", and nofile stays within fs.nr_open" : "");
+			return err_set(e, ERR_SYS, "--ulimit %s: cannot raise the hard limit above %s here "
+				       "(raising it needs CAP_SYS_RESOURCE%s)", u->name, hard,
+				       u->resource == RLIMIT_NOFILE ? ", and nofile stays within fs.nr_open" : "");
 		}
-		run_fail(RUN_STAGE_SETUP, errno, "--ulimit %s: setrlimit", u->name);
+		return err_sys(e, "--ulimit %s: setrlimit", u->name);
 	}
+	return 0;
+}
+
+/* --ulimit: in the setup process, inherited by the command. */
+static void
+run_setup_rlimits(const struct run_spec *s)
+{
+	struct err e = {0};
+	if (run_ulimits_apply(s->ulimits, s->nulimits, &e) < 0)
+		run_fail(RUN_STAGE_SETUP, 0, "%s", e.msg);
 }
 
 /* --device: each node made in the container (as the host has it: type, mode, owner), or, where
@@ -548,6 +602,42 @@ run_setup_privileged_dev(const struct run_spec *s, int rootfd)
 	run_host_devs(host, ctr, 0);
 	close(host);
 	close(ctr);
+}
+
+/* ---------------------------------------------------------------- --detach-keys */
+
+/* Docker's syntax: comma-separated keys, each a single character or ctrl-X for X in a-z @ [ \\ ]
+ * ^ _ (any case).  "" leaves keys as they are (Docker: the default). */
+int
+run_detach_keys_parse(const char *v, unsigned char *keys, size_t max, size_t *n, struct err *e)
+{
+	static const char ctrl_more[] = "@[\\]^_";
+	const char *p = v;
+	size_t k = 0;
+	if (!*v)
+		return 0;
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		char c = len != 6 ? 0 : p[5] >= 'A' && p[5] <= 'Z' ? (char)(p[5] - 'A' + 'a') : p[5];
+		const char *m = c ? strchr(ctrl_more, c) : NULL;
+		if (k == max)
+			return err_set(e, ERR_USAGE, "invalid detach keys (%s): too long a sequence", v);
+		if (len == 1)
+			keys[k++] = (unsigned char)*p;
+		else if (len == 6 && !strncasecmp(p, "ctrl-", 5) && c >= 'a' && c <= 'z')
+			keys[k++] = (unsigned char)(c - 'a' + 1);
+		else if (len == 6 && !strncasecmp(p, "ctrl-", 5) && m)
+			keys[k++] = (unsigned char)(m == ctrl_more ? 0 : 27 + (m - ctrl_more - 1));
+		else
+			return err_set(e, ERR_USAGE, "invalid detach keys (%s): Unknown character: '%.*s'", v,
+				       (int)len, p);
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	*n = k;
+	return 0;
 }
 
 /* ---------------------------------------------------------------- the setup child */
@@ -848,6 +938,12 @@ run_child(void *arg)
 	char root[300];
 	int rootfd, i;
 
+	/* the container starts with default dispositions whatever dock's caller ignored: a shell's
+	 * background job ignores SIGINT, and a shell started with a signal ignored cannot trap it.
+	 * Handlers go too (exec would drop them, but --init's PID 1 never execs). */
+	for (i = 1; i < NSIG; i++)
+		if (i != SIGKILL && i != SIGSTOP)
+			signal(i, SIG_DFL);
 	if (setsid() < 0)
 		run_fail(RUN_STAGE_SETUP, errno, "setsid");
 	run_setup_oom(s);

@@ -257,53 +257,21 @@ run_dev_bps(struct cg_limits *l, const char *v, int write)
 	l->dev_bps[l->ndev_bps++].write = write;
 }
 
-/* --ulimit nofile=1024:2048, with Docker's names and words. */
+/* --ulimit nofile=1024:2048 (run_ulimit_parse has the names and words). */
 static void
 run_ulimit(struct run_args *a, const char *v)
 {
-	static const struct {
-		const char *name;
-		int res;
-	} names[] = {
-		{"as", RLIMIT_AS}, {"core", RLIMIT_CORE}, {"cpu", RLIMIT_CPU}, {"data", RLIMIT_DATA},
-		{"fsize", RLIMIT_FSIZE}, {"locks", RLIMIT_LOCKS}, {"memlock", RLIMIT_MEMLOCK},
-		{"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE}, {"nofile", RLIMIT_NOFILE},
-		{"nproc", RLIMIT_NPROC}, {"rss", RLIMIT_RSS}, {"rtprio", RLIMIT_RTPRIO},
-		{"rttime", RLIMIT_RTTIME}, {"sigpending", RLIMIT_SIGPENDING}, {"stack", RLIMIT_STACK},
-	};
-	const char *eq = strchr(v, '=');
-	struct run_ulimit *u;
-	char *end;
-	size_t i, k;
-	if (!eq || eq == v || !eq[1])
-		die("invalid ulimit argument: %s", v);
-	for (i = 0; i < sizeof names / sizeof *names; i++)
-		if (strlen(names[i].name) == (size_t)(eq - v) && !strncmp(v, names[i].name, (size_t)(eq - v)))
-			break;
-	if (i == sizeof names / sizeof *names)
-		die("invalid ulimit type: %.*s", (int)(eq - v), v);
+	struct run_ulimit u;
+	struct err e = {0};
+	size_t k;
+	if (run_ulimit_parse(v, &u, &e) < 0)
+		die("%s", e.msg);
 	/* a name given again replaces the earlier value, as in Docker */
-	for (k = 0; k < a->nulimits && a->ulimits[k].resource != names[i].res; k++)
+	for (k = 0; k < a->nulimits && a->ulimits[k].resource != u.resource; k++)
 		;
 	if (k == sizeof a->ulimits / sizeof *a->ulimits)
 		die("too many --ulimit options");
-	u = &a->ulimits[k];
-	snprintf(u->name, sizeof u->name, "%s", names[i].name);
-	u->resource = names[i].res;
-	errno = 0;
-	u->soft = strtoll(eq + 1, &end, 10);
-	if (errno || end == eq + 1 || (*end && *end != ':') || u->soft < -1)
-		die("invalid ulimit argument: %s", v);
-	u->hard = u->soft;
-	if (*end == ':') {
-		const char *h = end + 1;
-		u->hard = strtoll(h, &end, 10);
-		if (errno || end == h || *end || u->hard < -1)
-			die("invalid ulimit argument: %s", v);
-	}
-	if (u->hard >= 0 && (u->soft < 0 || u->soft > u->hard))
-		die("ulimit soft limit must be less than or equal to hard limit: %lld > %lld",
-		    (long long)u->soft, (long long)u->hard);
+	a->ulimits[k] = u;
 	if (k == a->nulimits)
 		a->nulimits++;
 }
@@ -633,6 +601,15 @@ run_parse(struct run_args *a, int argc, char **argv)
 			a->lim.blkio_weight = (uint16_t)atoi(v);
 		else if ((v = run_optval(argc, argv, &i, NULL, "--ulimit")))
 			run_ulimit(a, v);
+		else if ((v = run_optval(argc, argv, &i, NULL, "--detach-keys"))) {
+			/* checked as Docker does; they serve `dock attach` and `start -a`, as a
+			 * foreground run (and -d) has no attached client to detach */
+			unsigned char k[16];
+			size_t nk;
+			struct err ke = {0};
+			if (run_detach_keys_parse(v, k, sizeof k, &nk, &ke) < 0)
+				die("%s", ke.msg);
+		}
 		else if ((v = run_optval(argc, argv, &i, NULL, "--device")))
 			run_device(a, v);
 		else if ((v = run_optval(argc, argv, &i, NULL, "--oom-score-adj"))) {

@@ -582,3 +582,40 @@ done" "$OUT"
 	assert_eq both "$OUT"
 	assert_eq both "$(cat "$T/a6.1")"
 }
+
+t_life_attach_detach_keys() {
+	expect_ok dock pull -q "$REG/busybox" || return 1
+	# --detach-keys ctrl-x,x: a ctrl-x not followed by x goes on to the container, held back until
+	# the next key says so; ctrl-p (the default's first key) is plain input now
+	expect_ok dock run -d -t -i --name k1 "$REG/busybox" cat || return 1
+	sleep 0.3
+	(sleep 0.5; printf 'one\r'; sleep 0.3; printf 'ab\030c\020\r'; sleep 0.3; printf '\030x'; sleep 0.5) |
+		timeout -s KILL 10 script -qfec "'$DOCK' attach --detach-keys ctrl-x,x k1" /dev/null >"$T/k1.out"
+	assert_eq 0 "$?" "detached attach's status"
+	grep -q 'read escape sequence' "$T/k1.out" || flunk "no detach: $(cat -A "$T/k1.out")"
+	expect_ok dock logs k1 || return 1
+	assert_eq $'one\r\none\r\nab^Xc^P\r\nab\030c\020\r' "$OUT" "what reached the container"
+	expect_ok dock inspect --format '{{.State.Status}}' k1 || return 1
+	assert_eq running "$OUT"
+	# start -a takes them too (a single key, Docker's ctrl-X names, any case)
+	expect_ok dock stop -t 1 k1 || return 1
+	(sleep 1; printf 'two\r'; sleep 0.3; printf '\035'; sleep 0.5) |
+		timeout -s KILL 10 script -qfec "'$DOCK' start -a -i --detach-keys=CTRL-] k1" /dev/null >"$T/k2.out"
+	assert_eq 0 "$?" "detached start's status"
+	grep -q 'two' "$T/k2.out" || flunk "no output through start -a: $(cat -A "$T/k2.out")"
+	grep -q 'read escape sequence' "$T/k2.out" || flunk "no detach: $(cat -A "$T/k2.out")"
+	# Docker's refusals
+	expect_fail_rc 1 dock attach --detach-keys ctrl-1 k1 || return 1
+	assert_contains "$ERR" "invalid detach keys (ctrl-1): Unknown character: 'ctrl-1'"
+	expect_fail_rc 1 dock attach --detach-keys=a,bc k1 || return 1
+	assert_contains "$ERR" "Unknown character: 'bc'"
+	# run and exec take and check them too (Docker's scripts pass them)
+	expect_ok dock exec --detach-keys 'ctrl-\,ctrl-@' k1 true || return 1
+	expect_fail_rc 125 dock exec --detach-keys=ctrl-xx k1 true || return 1
+	assert_contains "$ERR" "Unknown character: 'ctrl-xx'"
+	expect_ok dock rm -f k1 || return 1
+	expect_ok dock run --rm --detach-keys ctrl-a,b "$REG/busybox" echo ok || return 1
+	assert_eq ok "$OUT"
+	expect_fail_rc 125 dock run --rm --detach-keys=ctrl- "$REG/busybox" true || return 1
+	assert_contains "$ERR" "Unknown character: 'ctrl-'"
+}

@@ -225,6 +225,12 @@ t_limits_ulimit() {
 	# soft only: hard the same, as Docker
 	expect_ok dock run --rm --ulimit nofile=512 "$REG/busybox" sh -c 'ulimit -n; ulimit -Hn' || return 1
 	assert_eq $'512\n512' "$OUT"
+	# dock exec's commands get the container's limits, whatever the caller of exec has
+	expect_ok dock run -d --name ul1 --ulimit nofile=1024:2048 --ulimit nproc=500 "$REG/busybox" sleep 300 ||
+		return 1
+	OUT=$(ulimit -Sn 300 && "$DOCK" exec ul1 sh -c 'ulimit -n; ulimit -Hn; ulimit -u' 2>&1)
+	assert_eq $'1024\n2048\n500' "$OUT" "exec"
+	expect_ok dock rm -f ul1 || return 1
 	# above the hard limit dock has (root without CAP_SYS_RESOURCE): a clear error
 	local hard
 	hard=$(ulimit -Hn)

@@ -415,6 +415,26 @@ t_run_sigterm_reaches_process() {
 	assert_eq $'ready\ngot-USR1\ngot-HUP' "$(cat "$T/o2")"
 }
 
+t_run_signals_default() {
+	local out
+	_run_pull || return 1
+	# from a background job (SIGINT and SIGQUIT ignored) or a caller ignoring SIGPIPE, the
+	# container still starts with every signal at its default and none blocked (grep straight:
+	# busybox sh ignores SIGQUIT itself, and leaks that into a command it execs in its place)
+	out=$(trap '' INT QUIT PIPE HUP; "$DOCK" run --rm "$REG/busybox" grep -E "^Sig(Ign|Blk)" /proc/self/status)
+	assert_eq $'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000' "$out" "run"
+	out=$(trap '' INT QUIT PIPE HUP; "$DOCK" run --rm --init "$REG/busybox" grep -E "^Sig(Ign|Blk)" /proc/self/status)
+	assert_eq $'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000' "$out" "run --init"
+	# a shell started that way can trap SIGINT again
+	out=$(trap '' INT; "$DOCK" run --rm "$REG/busybox" sh -c 'trap "echo got-INT" INT; kill -INT $$; echo after')
+	assert_eq $'got-INT\nafter' "$out" "trap INT"
+	# and dock exec's command too
+	expect_ok dock run -d --name sigs "$REG/busybox" sleep 300 || return 1
+	out=$(trap '' INT QUIT PIPE HUP; "$DOCK" exec sigs grep -E "^Sig(Ign|Blk)" /proc/self/status)
+	assert_eq $'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000' "$out" "exec"
+	expect_ok dock rm -f sigs || return 1
+}
+
 t_run_init_reaps_zombies() {
 	_run_pull || return 1
 	# orphans go to PID 1; with --init it reaps them (the command itself is PID 2)
