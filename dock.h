@@ -90,6 +90,8 @@ int file_read(int dirfd, const char *path, size_t max, struct buf *out, struct e
 int file_write_atomic(int dirfd, const char *path, const void *data, size_t n, struct err *e);
 int file_write_atomic_mode(int dirfd, const char *path, const void *data, size_t n, mode_t mode,
 			   struct err *e);
+/* write(2) until all n bytes are out (EINTR retried); -1 with errno set otherwise. */
+int write_all(int fd, const void *data, size_t n);
 int file_write_replace(int dirfd, const char *path, const void *data, size_t n, struct err *e);
 int mkdir_p(int dirfd, const char *path, mode_t mode, struct err *e);
 /* Remove a tree below dirfd without following symlinks. */

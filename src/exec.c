@@ -464,21 +464,6 @@ exec_restore_tty(void)
 	exec_tio_saved = 0;
 }
 
-static int
-exec_write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Wait for C without blocking; 1 once it is gone, its wait status in *status. */
 static int
 exec_reaped(pid_t pid, int *status, int block)
@@ -523,7 +508,7 @@ exec_relay(int master, int interactive, pid_t pid)
 			ssize_t n = read(master, buf, sizeof buf);
 			if (n <= 0 && !(n < 0 && errno == EINTR))
 				out_open = 0; /* EIO: no slave is open any more */
-			else if (n > 0 && exec_write_all(1, buf, (size_t)n) < 0)
+			else if (n > 0 && write_all(1, buf, (size_t)n) < 0)
 				out_open = 0;
 		}
 		if (r > 0 && np == 3 && (p[2].revents & (POLLIN | POLLHUP | POLLERR))) {
@@ -531,8 +516,8 @@ exec_relay(int master, int interactive, pid_t pid)
 			if (n == 0 || (n < 0 && errno != EINTR)) {
 				/* stdin ended: an end-of-file for the terminal, as docker does */
 				in_open = 0;
-				exec_write_all(master, "\004", 1);
-			} else if (n > 0 && exec_write_all(master, buf, (size_t)n) < 0) {
+				write_all(master, "\004", 1);
+			} else if (n > 0 && write_all(master, buf, (size_t)n) < 0) {
 				in_open = 0;
 			}
 		}
@@ -548,7 +533,7 @@ exec_relay(int master, int interactive, pid_t pid)
 	fcntl(master, F_SETFL, O_RDWR | O_NONBLOCK);
 	while (out_open) {
 		ssize_t n = read(master, buf, sizeof buf);
-		if (n <= 0 || exec_write_all(1, buf, (size_t)n) < 0)
+		if (n <= 0 || write_all(1, buf, (size_t)n) < 0)
 			break;
 	}
 	return status;

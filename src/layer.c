@@ -125,21 +125,6 @@ layer_warn(const struct layer_opts *o, const char *fmt, ...)
 	o->warn(msg);
 }
 
-static int
-layer_write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* ---------------------------------------------------------------- paths */
 
 /* Lexical cleaning; see the head of the file. */
@@ -704,7 +689,7 @@ layer_entry(void *ctx, const struct tar_entry *t, struct err *e)
 static int
 layer_flush(struct layer_apply *a, struct err *e)
 {
-	if (a->wlen && layer_write_all(a->fd, a->wbuf, a->wlen) < 0)
+	if (a->wlen && write_all(a->fd, a->wbuf, a->wlen) < 0)
 		return err_sys(e, "%s: write", a->path);
 	a->wlen = 0;
 	return 0;
@@ -717,7 +702,7 @@ layer_data(void *ctx, const uint8_t *p, size_t n, struct err *e)
 	if (a->fd < 0)
 		return 0;
 	if (!a->wlen && n >= LAYER_WBUF)
-		return layer_write_all(a->fd, p, n) < 0 ? err_sys(e, "%s: write", a->path) : 0;
+		return write_all(a->fd, p, n) < 0 ? err_sys(e, "%s: write", a->path) : 0;
 	while (n) {
 		size_t k = LAYER_WBUF - a->wlen < n ? LAYER_WBUF - a->wlen : n;
 		memcpy(a->wbuf + a->wlen, p, k);
@@ -898,7 +883,7 @@ layer_copy_data(struct layer_merge *m, int sfd, int dfd, struct err *e)
 			return err_sys(e, "%s: read", m->path);
 		if (r == 0)
 			return 0;
-		if (layer_write_all(dfd, m->buf, (size_t)r) < 0)
+		if (write_all(dfd, m->buf, (size_t)r) < 0)
 			return err_sys(e, "%s: write", m->path);
 	}
 }

@@ -505,21 +505,6 @@ lc_send_winsize(int sock)
 	run_frame_send(sock, 'W', b, 4);
 }
 
-static int
-lc_write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 #define LC_DETACHED (-2)
 
 /* --detach-keys: the sequence that leaves an attached terminal, Docker's ctrl-p ctrl-q unless
@@ -669,7 +654,7 @@ lc_attach_loop(int sock, int in, int tty, int proxy)
 					       (unsigned char)buf[2] << 8 | (unsigned char)buf[3]);
 				break;
 			}
-			if ((type == 'O' || type == 'R') && lc_write_all(type == 'O' ? 1 : 2, buf, n) < 0)
+			if ((type == 'O' || type == 'R') && write_all(type == 'O' ? 1 : 2, buf, n) < 0)
 				break;
 			continue;
 		}

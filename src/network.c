@@ -439,21 +439,6 @@ netw_forwarding(struct err *e)
 
 /* ---------------------------------------------------------------- small files */
 
-static int
-netw_write_fd(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* In place: the container's bind mount holds this inode, a rename would leave it the old one. */
 static int
 netw_rewrite(int dirfd, const char *path, const struct buf *b, struct err *e)
@@ -461,7 +446,7 @@ netw_rewrite(int dirfd, const char *path, const struct buf *b, struct err *e)
 	int fd = openat(dirfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return err_sys(e, "open %s", path);
-	if (netw_write_fd(fd, b->p, b->len) < 0) {
+	if (write_all(fd, b->p, b->len) < 0) {
 		err_sys(e, "write %s", path);
 		close(fd);
 		return -1;
@@ -821,7 +806,7 @@ lease_take(const char *bridge, uint32_t ip, const char *id, pid_t pid, struct er
 	if (fd < 0)
 		return err_set(e, ERR_USAGE, "Address already in use: %s", a);
 	snprintf(line, sizeof line, "%s %d %llu\n", id, (int)pid, (unsigned long long)ctr_pid_start(pid));
-	if (netw_write_fd(fd, line, strlen(line)) < 0) {
+	if (write_all(fd, line, strlen(line)) < 0) {
 		err_sys(e, "write %s", p);
 		close(fd);
 		unlink(p);

@@ -813,21 +813,6 @@ run_signals(int forward)
 	sigprocmask(forward ? SIG_UNBLOCK : SIG_BLOCK, &set, NULL);
 }
 
-static int
-run_write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Relay between our terminal and the container's pty until the container exits. */
 static void
 run_relay(int master, int interactive, pid_t pid)
@@ -851,7 +836,7 @@ run_relay(int master, int interactive, pid_t pid)
 			ssize_t n = read(master, buf, sizeof buf);
 			if (n <= 0)
 				break; /* EIO: every slave is closed, the container is gone */
-			if (run_write_all(1, buf, (size_t)n) < 0)
+			if (write_all(1, buf, (size_t)n) < 0)
 				break;
 		}
 		if (r > 0 && np == 2 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
@@ -859,8 +844,8 @@ run_relay(int master, int interactive, pid_t pid)
 			if (n <= 0) {
 				/* stdin ended: pass an end-of-file to the terminal, as Docker does */
 				in_open = 0;
-				run_write_all(master, "\004", 1);
-			} else if (run_write_all(master, buf, (size_t)n) < 0) {
+				write_all(master, "\004", 1);
+			} else if (write_all(master, buf, (size_t)n) < 0) {
 				in_open = 0;
 			}
 		}
@@ -1830,7 +1815,7 @@ run_log_entry(struct run_log *l, const char *stream, const char *p, size_t n)
 		if (run_log_open(l, 1) < 0)
 			return;
 	}
-	if (run_write_all(l->fd, l->line.p, l->line.len) == 0)
+	if (write_all(l->fd, l->line.p, l->line.len) == 0)
 		l->size += (int64_t)l->line.len;
 }
 
@@ -1915,9 +1900,9 @@ run_frame_send(int fd, int type, const void *p, size_t n)
 	h[1] = (unsigned char)(n >> 16);
 	h[2] = (unsigned char)(n >> 8);
 	h[3] = (unsigned char)n;
-	if (run_write_all(fd, (const char *)h, 4) < 0)
+	if (write_all(fd, (const char *)h, 4) < 0)
 		return -1;
-	return n ? run_write_all(fd, p, n) : 0;
+	return n ? write_all(fd, p, n) : 0;
 }
 
 /* One frame from fd into p (at most RUN_FRAME_MAX): its type, or -1 at EOF or on a bad frame. */

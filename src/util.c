@@ -262,7 +262,7 @@ file_read(int dirfd, const char *path, size_t max, struct buf *out, struct err *
 	return 0;
 }
 
-static int
+int
 write_all(int fd, const void *data, size_t n)
 {
 	const char *p = data;
@@ -270,8 +270,11 @@ write_all(int fd, const void *data, size_t n)
 		ssize_t w = write(fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w < 0)
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
 			return -1;
+		}
 		p += w;
 		n -= (size_t)w;
 	}
