@@ -327,38 +327,48 @@ ctr_cmp_created(const void *a, const void *b)
 	return x->created < y->created ? 1 : x->created > y->created ? -1 : strcmp(x->id, y->id);
 }
 
-/* --filter key=value: status=, name=, id=, ancestor=, exited= */
+/* One --filter key=value against a container: 1 match, 0 not. */
+static int
+ctr_filter_one(const struct ctr_info *c, const char *f, size_t k, const char *v)
+{
+	const struct jv *cfg = json_root(c->cfg);
+	if (k == 6 && !strncmp(f, "status", 6))
+		return !strcmp(c->status, v);
+	if (k == 4 && !strncmp(f, "name", 4))
+		return strstr(c->name, v) != NULL;
+	if (k == 2 && !strncmp(f, "id", 2))
+		return !strncmp(c->id, v, strlen(v));
+	if (k == 8 && !strncmp(f, "ancestor", 8)) {
+		const char *img = json_getstr(json_get(cfg, "Config"), "Image");
+		const char *iid = json_getstr(cfg, "Image");
+		return (img && !strcmp(img, v)) || (iid && strstr(iid, v));
+	}
+	if (k == 6 && !strncmp(f, "exited", 6))
+		return !strcmp(c->status, "exited") && c->exit_code == atoi(v);
+	die("ps: unsupported filter %.*s (status, name, id, ancestor, exited)", (int)k, f);
+}
+
+/* --filter key=value, as Docker combines them: values of one key are alternatives, different keys
+ * must all match. */
 static int
 ctr_filter_match(const struct ctr_info *c, char **filters, size_t nf)
 {
-	size_t i;
+	size_t i, j;
 	for (i = 0; i < nf; i++) {
-		const char *f = filters[i], *v = strchr(f, '=');
-		size_t k = v ? (size_t)(v - f) : 0;
-		const struct jv *cfg = json_root(c->cfg);
+		const char *v = strchr(filters[i], '=');
+		size_t k = v ? (size_t)(v - filters[i]) : 0;
+		int seen = 0, any = 0;
 		if (!v)
-			die("ps: bad filter %s (want key=value)", f);
-		v++;
-		if (k == 6 && !strncmp(f, "status", 6)) {
-			if (strcmp(c->status, v))
-				return 0;
-		} else if (k == 4 && !strncmp(f, "name", 4)) {
-			if (!strstr(c->name, v))
-				return 0;
-		} else if (k == 2 && !strncmp(f, "id", 2)) {
-			if (strncmp(c->id, v, strlen(v)))
-				return 0;
-		} else if (k == 8 && !strncmp(f, "ancestor", 8)) {
-			const char *img = json_getstr(json_get(cfg, "Config"), "Image");
-			const char *iid = json_getstr(cfg, "Image");
-			if (!(img && !strcmp(img, v)) && !(iid && strstr(iid, v)))
-				return 0;
-		} else if (k == 6 && !strncmp(f, "exited", 6)) {
-			if (strcmp(c->status, "exited") || c->exit_code != atoi(v))
-				return 0;
-		} else {
-			die("ps: unsupported filter %.*s", (int)k, f);
-		}
+			die("ps: bad filter %s (want key=value)", filters[i]);
+		for (j = 0; j < i && !seen; j++)
+			seen = !strncmp(filters[j], filters[i], k + 1);
+		if (seen)
+			continue; /* this key was decided with its first occurrence */
+		for (j = i; j < nf && !any; j++)
+			if (!strncmp(filters[j], filters[i], k + 1))
+				any = ctr_filter_one(c, filters[j], k, filters[j] + k + 1);
+		if (!any)
+			return 0;
 	}
 	return 1;
 }
@@ -421,6 +431,15 @@ cmd_ps(int argc, char **argv)
 			size = 1;
 		else
 			die("ps: unknown option %s (see 'dock ps --help')", o);
+	}
+	for (k = 0; k < nf; k++) {
+		/* refused before any container is looked at, as Docker does */
+		static const char *const keys[] = {"status=", "name=", "id=", "ancestor=", "exited="};
+		size_t q;
+		for (q = 0; q < 5 && strncmp(filters[k], keys[q], strlen(keys[q])); q++)
+			;
+		if (q == 5)
+			die("ps: invalid filter '%s' (status=, name=, id=, ancestor=, exited=)", filters[k]);
 	}
 	if (last >= 0)
 		all = 1;

@@ -94,3 +94,34 @@ t_ps_table_layout() {
 	assert_match "$(tail -n 1 <<<"$OUT")" '^s1        [0-9.]+k?B \(virtual [0-9.]+MB\)$'
 	expect_ok dock rm a-rather-long-container-name s1 || return 1
 }
+
+t_ps_filters() {
+	local up id
+	expect_ok dock pull -q "$REG/busybox" || return 1
+	expect_ok dock pull -q "$REG/busybox-v2s2" || return 1
+	up=$(dock run -d --network none --name up1 "$REG/busybox" sleep 60) || flunk "run -d"
+	defer "$DOCK" rm -f up1
+	expect_ok dock create --network none --name made "$REG/busybox-v2s2" true || return 1
+	"$DOCK" run --network none --name done3 "$REG/busybox-v2s2" sh -c 'exit 3'
+	expect_ok dock ps -a --filter status=running --format '{{.Names}}' || return 1
+	assert_eq up1 "$OUT"
+	expect_ok dock ps -a --filter status=created --format '{{.Names}}' || return 1
+	assert_eq made "$OUT"
+	expect_ok dock ps -a --filter status=exited --format '{{.Names}} {{.Status}}' || return 1
+	assert_match "$OUT" '^done3 Exited \(3\) '
+	expect_ok dock ps -a --filter "id=${up:0:10}" -q || return 1
+	assert_eq "${up:0:12}" "$OUT"
+	expect_ok dock ps -a --filter "ancestor=$REG/busybox-v2s2" --format '{{.Names}}' || return 1
+	assert_eq $'done3\nmade' "$(sort <<<"$OUT")"
+	# two filters of one key: either; of two keys: both
+	expect_ok dock ps -a --filter status=running --filter status=created --format '{{.Names}}' || return 1
+	assert_eq $'made\nup1' "$(sort <<<"$OUT")"
+	expect_ok dock ps -a --filter status=exited --filter "ancestor=$REG/busybox" -q || return 1
+	assert_eq "" "$OUT"
+	expect_ok dock ps -n 1 --format '{{.Names}}' || return 1
+	assert_eq done3 "$OUT"
+	expect_ok dock ps -l -q || return 1
+	id=$(dock inspect --format '{{.Id}}' done3)
+	assert_eq "${id:0:12}" "$OUT"
+	expect_fail dock ps --filter colour=red || return 1
+}
