@@ -617,6 +617,23 @@ struct cg;
 struct cg *cg_create(const char *id, const struct cg_limits *l, int rootless,
 		     void (*warn)(const char *), struct err *e);
 int cg_enter(struct cg *c, pid_t pid, struct err *e);     /* into every hierarchy */
+/* The cheap way in (moving another process takes the kernel's global threadgroup lock and an RCU
+ * grace period, 5-14 ms; src/cgroup.c says more): cg_join_open before the clone; clone3 with
+ * CLONE_INTO_CGROUP into v2fd where it is >= 0 and set v2_done when that worked; the new process
+ * writes "0" into each fd[] >= 0 (its v1 tasks files) before anything else runs in it; the parent
+ * calls cg_join_finish(pid) for what neither did, and cg_join_close once the process has its
+ * copies of the fds. */
+struct cg_join {
+	int v2fd;               /* O_PATH fd of the v2 directory, -1: none */
+	int v2_done;            /* born there (clone3), set by the caller */
+	int fd[16];             /* per hierarchy: its v1 tasks file, open for writing, else -1 */
+	unsigned self;          /* bit i: hierarchy i is the new process's own to join */
+	const char *dir[16];
+	size_t n;
+};
+void cg_join_open(struct cg *c, struct cg_join *j);
+int cg_join_finish(struct cg *c, const struct cg_join *j, pid_t pid, struct err *e);
+void cg_join_close(struct cg_join *j);
 /* Send sig to every process in it; SIGKILL (v2 cgroup.kill, else freezing and killing in rounds)
  * returns once none is left, at most 5 s.  EOPNOTSUPP when it has no cgroup: kill the init then. */
 int cg_kill_all(struct cg *c, int sig, struct err *e);
@@ -944,6 +961,7 @@ struct run_spec {
 	const struct run_device *devices;
 	size_t ndevices;
 	int transient;          /* --rm: its upper layer need not survive a crash (overlay volatile) */
+	struct cg_join *cgjoin; /* NULL: the caller moves the process in (cg_enter) */
 };
 
 struct run_proc {

@@ -1252,6 +1252,36 @@ run_userns_open(struct err *e)
 	return fd;
 }
 
+/* clone3's arguments (Linux 5.3; the cgroup field 5.7), here so as not to need <linux/sched.h>,
+ * whose CLONE_* clash with the C library's. */
+struct run_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	uint64_t set_tid, set_tid_size, cgroup;
+};
+#define RUN_CLONE_INTO_CGROUP 0x200000000ULL
+#define RUN_SYS_clone3 435 /* the same number on every architecture */
+
+/* In the new process, before anything else: into each v1 cgroup the parent opened the tasks file
+ * of, by itself, which the kernel does without the costly lock of moving another (cgroup.c). */
+static void
+run_cg_join(const struct cg_join *j)
+{
+	size_t i;
+	for (i = 0; i < j->n; i++) {
+		ssize_t w;
+		if (j->fd[i] < 0)
+			continue;
+		do
+			w = write(j->fd[i], "0", 1);
+		while (w < 0 && errno == EINTR);
+		if (w != 1)
+			run_fail(RUN_STAGE_SETUP, w < 0 ? errno : EIO, "cgroup: move into %s", j->dir[i]);
+		close(j->fd[i]);
+	}
+	if (j->v2fd >= 0)
+		close(j->v2fd); /* the host's cgroup tree: nothing the container should hold */
+}
+
 /* Start the container's process.  On return the child waits on syncfd; run_go lets it go. */
 int
 run_spawn(struct run_spec *s, struct run_proc *rp, struct err *e)
@@ -1266,7 +1296,21 @@ run_spawn(struct run_spec *s, struct run_proc *rp, struct err *e)
 	if (pipe2(errp, O_CLOEXEC) < 0 || pipe2(syncp, O_CLOEXEC) < 0)
 		return err_sys(e, "pipe");
 	fflush(NULL);
-	pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+	pid = -1;
+	if (s->cgjoin && s->cgjoin->v2fd >= 0) {
+		/* born in its v2 cgroup, which spares cg_join_finish's costly move; any refusal
+		 * (before Linux 5.7, a delegation the kernel does not accept) leaves that to it */
+		struct run_clone_args ca;
+		memset(&ca, 0, sizeof ca);
+		ca.flags = (uint64_t)(unsigned)flags | RUN_CLONE_INTO_CGROUP;
+		ca.exit_signal = SIGCHLD;
+		ca.cgroup = (uint64_t)s->cgjoin->v2fd;
+		pid = (pid_t)syscall(RUN_SYS_clone3, &ca, sizeof ca);
+		if (pid > 0)
+			s->cgjoin->v2_done = 1;
+	}
+	if (pid < 0)
+		pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
 	if (pid < 0 && s->userns && (errno == EPERM || errno == ENOSPC || errno == EINVAL || errno == EUSERS))
 		return err_sys(e, "cannot create a user namespace, which running without root needs (are "
 			       "unprivileged user namespaces disabled? see `dock info`, "
@@ -1286,6 +1330,8 @@ run_spawn(struct run_spec *s, struct run_proc *rp, struct err *e)
 			_exit(125);
 		run_single_map = go == 's';
 		close(syncp[0]);
+		if (s->cgjoin)
+			run_cg_join(s->cgjoin);
 		/* the cgroup namespace only now, once the parent has moved us into the container's
 		 * cgroup: its root is that cgroup, and /proc/self/cgroup reads "/" inside */
 		if (unshare(CLONE_NEWCGROUP) < 0)

@@ -1508,7 +1508,12 @@ run_launch(struct run_ctx *c, int *status)
 			if (c->a.interactive && pipe2(inp, O_CLOEXEC) == 0)
 				dup2(inp[0], 0);
 		}
+		struct cg_join cj;
+		cg_join_open(c->cg, &cj);
+		c->s.cgjoin = &cj;
 		r = run_spawn(&c->s, &rp, &e);
+		c->s.cgjoin = NULL;
+		cg_join_close(&cj); /* the child has its own copies */
 		if (c->detach && c->master < 0) {
 			int nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
 			dup2(nul, 1);
@@ -1526,7 +1531,7 @@ run_launch(struct run_ctx *c, int *status)
 		if (r < 0) {
 			rp.usernsfd = -1; /* nothing ran: the files are all ours */
 			*status = 125;
-		} else if (cg_enter(c->cg, rp.pid, &e) < 0 || (c->s.net_ns && run_net_up(c, rp.pid, &e) < 0)) {
+		} else if (cg_join_finish(c->cg, &cj, rp.pid, &e) < 0 || (c->s.net_ns && run_net_up(c, rp.pid, &e) < 0)) {
 			/* the container is not let go outside its cgroup, nor without its network */
 			kill(rp.pid, SIGKILL);
 			waitpid(rp.pid, NULL, 0);

@@ -1270,6 +1270,99 @@ out:
 	rm_rf(AT_FDCWD, scratch, &e);
 }
 
+/* cg_join: born in the v2 cgroup (clone3, where the kernel has it), v1 joined by the child itself
+ * (as run_spawn's child does), the rest by cg_join_finish; every hierarchy then lists the child, and its pids limit holds. */
+struct t_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	uint64_t set_tid, set_tid_size, cgroup;
+};
+
+static int
+lists(const char *dir, pid_t pid)
+{
+	char b[4096], *p, *end;
+	if (cg_read(dir, "cgroup.procs", b, sizeof b) < 0)
+		return 0;
+	for (p = b; *p; p = end) {
+		long v = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (v == (long)pid)
+			return 1;
+		while (*end == '\n')
+			end++;
+	}
+	printf("  %s/cgroup.procs lacks %ld: \"%s\"\n", dir, (long)pid, b);
+	return 0;
+}
+
+static void
+t_real_join(void)
+{
+	struct cg_limits l;
+	struct cg_join j;
+	struct cg *c;
+	struct err e = {0};
+	int go[2], ready[2], st = 0;
+	size_t i;
+	pid_t pid = -1;
+	char b;
+	cg_limits_init(&l);
+	l.pids_limit = 3;
+	if (!(c = make("join", &l)))
+		return;
+	cg_join_open(c, &j);
+	CHECK(pipe2(go, O_CLOEXEC) == 0 && pipe2(ready, O_CLOEXEC) == 0);
+	fflush(stdout);
+	if (j.v2fd >= 0) {
+		struct t_clone_args ca;
+		memset(&ca, 0, sizeof ca);
+		ca.flags = 0x200000000ULL; /* CLONE_INTO_CGROUP */
+		ca.exit_signal = SIGCHLD;
+		ca.cgroup = (uint64_t)j.v2fd;
+		pid = (pid_t)syscall(435, &ca, sizeof ca);
+		j.v2_done = pid >= 0;
+		if (pid < 0)
+			printf("  clone3 into the cgroup: %s (the parent moves it)\n", strerror(errno));
+	}
+	if (pid < 0)
+		pid = fork();
+	if (pid == 0) {
+		close(go[1]);
+		close(ready[0]);
+		if (read(go[0], &b, 1) != 1)
+			_exit(99);
+		for (i = 0; i < j.n; i++)
+			if (j.fd[i] >= 0 && write(j.fd[i], "0", 1) != 1)
+				_exit(98);
+		cg_join_close(&j);
+		if (write(ready[1], "r", 1) != 1 || read(go[0], &b, 1) != 1)
+			_exit(97);
+		child_forker();
+	}
+	close(go[0]);
+	close(ready[1]);
+	cg_join_close(&j);
+	CHECK(pid > 0);
+	if (pid < 0)
+		goto out;
+	CHECK(cg_join_finish(c, &j, pid, &e) == 0);
+	CHECK(write(go[1], "g", 1) == 1);
+	CHECK(read(ready[0], &b, 1) == 1);
+	for (i = 0; i < c->nh; i++)
+		if (c->h[i].dir[0])
+			CHECK(lists(c->h[i].dir, pid));
+	let_go(go[1]);
+	CHECK(waitpid(pid, &st, 0) == pid);
+	/* itself and 2 children make 3; the third fork fails with EAGAIN */
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 102);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 102)
+		printf("  status %#x\n", st);
+out:
+	close(ready[0]);
+	destroy(c);
+}
+
 /* Rootless without delegation (nobody, on cgroups owned by root): every limit warns, naming why,
  * and the container still gets a cg. */
 static void
@@ -1375,6 +1468,7 @@ main(void)
 	RUN(t_real_remove_id);
 	RUN(t_real_stats);
 	RUN(t_real_v2_only);
+	RUN(t_real_join);
 	RUN(t_real_rootless);
 	RUN(t_real_clean);
 	CHECK_MAIN_END;
