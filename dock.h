@@ -976,6 +976,9 @@ struct run_proc {
 /* Open path beneath rootfd one component at a time, following no symlink and no "..": what
  * openat2(RESOLVE_IN_ROOT) users fall back to before Linux 5.6. */
 int run_walk(int rootfd, const char *path, int flags);
+/* The container's environment and PATH search, shared by run and exec. */
+const char *run_getenv(char **env, const char *key);
+void run_exec(char **argv, char **env);
 /* Write text to a /proc file (uid_map, setgroups, oom_score_adj, ...), opened first and checked to
  * be on procfs: ERR_UNSAFE for anything else put in its place (a bind mount, a link). */
 int run_proc_write(const char *path, const char *text, struct err *e);

@@ -254,47 +254,6 @@ struct exec_spec {
 	size_t nulimits;
 };
 
-static const char *
-exec_getenv(char **env, const char *key)
-{
-	size_t n = strlen(key);
-	for (; env && *env; env++)
-		if (!strncmp(*env, key, n) && (*env)[n] == '=')
-			return *env + n + 1;
-	return NULL;
-}
-
-/* execve along the container's PATH; returns only on failure, errno set. */
-static void
-exec_path(char **argv, char **env)
-{
-	const char *path = exec_getenv(env, "PATH"), *p;
-	char full[4096];
-	int eacces = 0;
-	if (strchr(argv[0], '/')) {
-		execve(argv[0], argv, env);
-		return;
-	}
-	if (!path)
-		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	for (p = path;; p++) {
-		const char *end = strchr(p, ':');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-		if (snprintf(full, sizeof full, "%.*s%s%s", (int)n, p, n ? "/" : "", argv[0]) <
-		    (int)sizeof full) {
-			execve(full, argv, env);
-			if (errno == EACCES)
-				eacces = 1;
-			else if (errno != ENOENT && errno != ENOTDIR)
-				return;
-		}
-		if (!end)
-			break;
-		p = end;
-	}
-	errno = eacces ? EACCES : ENOENT;
-}
-
 /* C's terminal: a pty of the container's own devpts; the master goes to A. */
 static int
 exec_open_pty(const struct exec_spec *s, uid_t uid)
@@ -381,7 +340,7 @@ exec_child(struct exec_spec *s)
 		exec_fail(EXEC_STAGE_SETUP, errno, "chdir to %s", s->workdir);
 	if (confine_cwd_inside(&e) < 0)
 		exec_fail(EXEC_STAGE_SETUP, 0, "working directory %s: %s", s->workdir, e.msg);
-	if (!exec_getenv(env, "HOME")) {
+	if (!run_getenv(env, "HOME")) {
 		size_t n = 0;
 		while (env[n])
 			n++;
@@ -404,7 +363,7 @@ exec_child(struct exec_spec *s)
 			signal(sig, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	exec_path(s->argv, env);
+	run_exec(s->argv, env);
 	exec_fail(EXEC_STAGE_EXEC, errno, "\"%s\"", s->argv[0]);
 }
 

@@ -835,7 +835,7 @@ run_drop_caps(const struct run_spec *s, const struct user_ids *u)
 		run_fail(RUN_STAGE_SETUP, 0, "%s", e.msg);
 }
 
-static const char *
+const char *
 run_getenv(char **env, const char *key)
 {
 	size_t n = strlen(key);
@@ -845,8 +845,8 @@ run_getenv(char **env, const char *key)
 	return NULL;
 }
 
-/* execvpe with the container's PATH; returns only on failure with errno set. */
-static void
+/* execvpe with the container's PATH (run and exec); returns only on failure with errno set. */
+void
 run_exec(char **argv, char **env)
 {
 	const char *path = run_getenv(env, "PATH"), *p;
@@ -861,12 +861,15 @@ run_exec(char **argv, char **env)
 	for (p = path;; p++) {
 		const char *end = strchr(p, ':');
 		size_t n = end ? (size_t)(end - p) : strlen(p);
-		snprintf(full, sizeof full, "%.*s%s%s", (int)n, p, n ? "/" : "", argv[0]);
-		execve(full, argv, env);
-		if (errno == EACCES)
-			saw_eacces = 1;
-		else if (errno != ENOENT && errno != ENOTDIR)
-			return;
+		/* a PATH entry too long for full is skipped, never cut */
+		if (snprintf(full, sizeof full, "%.*s%s%s", (int)n, p, n ? "/" : "", argv[0]) <
+		    (int)sizeof full) {
+			execve(full, argv, env);
+			if (errno == EACCES)
+				saw_eacces = 1;
+			else if (errno != ENOENT && errno != ENOTDIR)
+				return;
+		}
 		if (!end)
 			break;
 		p = end;
